@@ -1,0 +1,24 @@
+import { loadConfig } from '../config/load.js';
+import { createNode } from '../node.js';
+
+/** `push-node start`: runs until SIGINT/SIGTERM, then shuts down gracefully. */
+export async function startCommand(opts: { config?: string }): Promise<void> {
+  const config = loadConfig({ file: opts.config });
+  const node = await createNode(config);
+  await node.start();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    node.logger.info({ signal }, 'shutting down');
+    node.stop().then(
+      () => process.exit(0),
+      (err) => {
+        node.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

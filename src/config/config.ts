@@ -1,0 +1,40 @@
+import type { Hex } from 'viem';
+
+export type Network = 'local' | 'testnet' | 'mainnet';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface ChainConfig {
+  chainId: number;
+  name: string;
+  rpcUrls: string[];
+  wsUrls: string[];
+  core?: Hex;
+  comm: Hex;
+  startBlock: number;
+  npipBlock?: number;
+  finalityDepth: number;
+  blockTimeMs: number;
+  maxBlockRange?: number;
+}
+
+/** The resolved configuration: preset + file + environment, validated. */
+export interface NodeConfig {
+  network: Network;
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  /** True when the operator chose the data dir (then it must exist); the default one is created on demand. */
+  dataDirExplicit: boolean;
+  logLevel: LogLevel;
+  database: { url?: string; poolSize: number };
+  redis: { url?: string };
+  coreChainId: number;
+  /** Chains the node indexes (those with at least one RPC URL). */
+  chains: ChainConfig[];
+  /** Preset chains left out because no RPC URL is configured, with the env var that would enable them. */
+  disabledChains: { chainId: number; name: string; reason: string }[];
+  indexer: { enabled: boolean };
+  ipfs: { gateways: string[]; timeoutMs: number };
+  api: { maxPageSize: number; bodyLimitBytes: number; corsOrigins: string[] };
+}

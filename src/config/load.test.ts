@@ -1,0 +1,117 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PushError } from '../errors.js';
+import { loadConfig } from './load.js';
+
+function tempFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'push-cfg-'));
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function configError(fn: () => unknown): PushError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PushError);
+    return err as PushError;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded local node on 127.0.0.1:4000 with no chain RPCs', () => {
+    const cfg = loadConfig({ env: {}, cwd: '/tmp' });
+    expect(cfg).toMatchObject({ network: 'local', host: '127.0.0.1', port: 4000, coreChainId: 11155111 });
+    expect(cfg.dataDir).toBe('/tmp/.push-node');
+    expect(cfg.dataDirExplicit).toBe(false);
+    expect(cfg.database.url).toBeUndefined();
+    expect(cfg.chains).toEqual([]);
+    expect(cfg.disabledChains.map((c) => c.chainId)).toEqual([11155111, 80002]);
+    expect(cfg.disabledChains[0]!.reason).toContain('PUSH_NODE_RPC_11155111');
+  });
+
+  it('applies env overrides and enables chains that get RPC URLs', () => {
+    const cfg = loadConfig({
+      env: {
+        PUSH_NODE_PORT: '4100',
+        PUSH_NODE_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+        PUSH_NODE_DATA_DIR: '/var/lib/push',
+        PUSH_NODE_RPC_11155111: 'http://127.0.0.1:8545, http://127.0.0.1:8546',
+        PUSH_NODE_WS_11155111: 'ws://127.0.0.1:8545',
+      },
+    });
+    expect(cfg.port).toBe(4100);
+    expect(cfg.database.url).toBe('postgres://postgres@127.0.0.1:5432/test');
+    expect(cfg.dataDir).toBe('/var/lib/push');
+    expect(cfg.dataDirExplicit).toBe(true);
+    expect(cfg.chains).toHaveLength(1);
+    expect(cfg.chains[0]).toMatchObject({
+      chainId: 11155111,
+      rpcUrls: ['http://127.0.0.1:8545', 'http://127.0.0.1:8546'],
+      wsUrls: ['ws://127.0.0.1:8545'],
+      core: '0x5ab1520e2bd519bdab2e1347eee81c00a77f4946',
+      comm: '0x9ddcd7ed7151afab43044e4d694fa064742c428c',
+    });
+  });
+
+  it('reads YAML files and merges chain entries with the preset by chainId', () => {
+    const file = tempFile(
+      'node.yaml',
+      'network: mainnet\nport: 5000\nchains:\n  - chainId: 137\n    rpcUrls: [https://polygon.example]\n    finalityDepth: 300\n',
+    );
+    const cfg = loadConfig({ file, env: {} });
+    expect(cfg.network).toBe('mainnet');
+    expect(cfg.coreChainId).toBe(1);
+    expect(cfg.chains).toEqual([
+      expect.objectContaining({
+        chainId: 137,
+        startBlock: 23028042,
+        npipBlock: 33179132,
+        finalityDepth: 300,
+      }),
+    ]);
+  });
+
+  it('names the field and the allowed values of a bad setting', () => {
+    const file = tempFile('bad.json', JSON.stringify({ network: 'moon' }));
+    const err = configError(() => loadConfig({ file, env: {} }));
+    expect(err.code).toBe('PUSH_ERR_CONFIG_INVALID');
+    expect(err.field).toBe('network');
+    expect(err.message).toContain('"local", "testnet", "mainnet"');
+  });
+
+  it('rejects unknown keys, wrong types and impossible values', () => {
+    expect(
+      configError(() => loadConfig({ file: tempFile('a.json', '{"prot": 1}'), env: {} })).message,
+    ).toContain('unknown key(s) "prot"');
+    const wrongType = configError(() => loadConfig({ file: tempFile('b.json', '{"port": "x"}'), env: {} }));
+    expect(wrongType.field).toBe('port');
+    const impossible = configError(() =>
+      loadConfig({ file: tempFile('c.json', '{"port": 70000}'), env: {} }),
+    );
+    expect(impossible.field).toBe('port');
+    const url = configError(() => loadConfig({ env: { PUSH_NODE_DATABASE_URL: 'mysql://x' } }));
+    expect(url.field).toBe('database.url');
+    expect(url.message).toContain('environment');
+    expect(configError(() => loadConfig({ env: { PUSH_NODE_PORT: 'abc' } })).field).toBe('PUSH_NODE_PORT');
+  });
+
+  it('reports unreadable and unparsable files with PUSH_ERR_CONFIG_FILE', () => {
+    expect(configError(() => loadConfig({ file: '/nonexistent/x.yaml', env: {} })).code).toBe(
+      'PUSH_ERR_CONFIG_FILE',
+    );
+    expect(configError(() => loadConfig({ file: tempFile('x.yaml', 'a: [1, 2'), env: {} })).code).toBe(
+      'PUSH_ERR_CONFIG_FILE',
+    );
+  });
+
+  it('requires comm and startBlock for chains outside the preset', () => {
+    const file = tempFile('c.yaml', 'chains:\n  - chainId: 999\n    rpcUrls: [http://x.example]\n');
+    const err = configError(() => loadConfig({ file, env: {} }));
+    expect(err.field).toBe('chains[2]');
+  });
+});

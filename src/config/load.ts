@@ -1,0 +1,225 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Hex } from 'viem';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { pushError } from '../errors.js';
+import type { ChainConfig, NodeConfig } from './config.js';
+import { PRESETS } from './presets.js';
+import { type ConfigFile, configFileSchema } from './schema.js';
+
+export const DEFAULT_PORT = 4000;
+export const DEFAULT_DATA_DIR = '.push-node';
+
+function describeIssue(issue: z.core.$ZodIssue, source: string): { field: string; message: string } {
+  const field = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys')
+    message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return { field: field || '(root)', message: `${source}: ${field || '(root)'} ${message}` };
+}
+
+function validate(raw: unknown, source: string): ConfigFile {
+  const res = configFileSchema.safeParse(raw);
+  if (res.success) return res.data;
+  const first = res.error.issues[0]!;
+  const { field, message } = describeIssue(first, source);
+  const more = res.error.issues.length > 1 ? ` (and ${res.error.issues.length - 1} more problem(s))` : '';
+  throw pushError('PUSH_ERR_CONFIG_INVALID', message + more, {
+    field,
+    hint: 'fix the value, or remove the key to use the default (see README "Configuration")',
+    details: { issues: res.error.issues.map((i) => describeIssue(i, source).message) },
+  });
+}
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw pushError(
+      'PUSH_ERR_CONFIG_FILE',
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code}`,
+      {
+        hint: 'check the path given to --config or PUSH_NODE_CONFIG',
+        cause: err,
+      },
+    );
+  }
+  try {
+    return YAML.parse(text) ?? {};
+  } catch (err) {
+    throw pushError(
+      'PUSH_ERR_CONFIG_FILE',
+      `config file ${path} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v.trim())) {
+    throw pushError('PUSH_ERR_CONFIG_INVALID', `${name}="${v}" must be a whole number`, { field: name });
+  }
+  return Number(v);
+}
+
+function listFromEnv(v: string | undefined): string[] | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Environment overrides, validated like the file (so a bad value names its variable). */
+function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
+  const raw: Record<string, unknown> = {};
+  if (env.PUSH_NODE_NETWORK) raw.network = env.PUSH_NODE_NETWORK;
+  if (env.PUSH_NODE_HOST) raw.host = env.PUSH_NODE_HOST;
+  const port = intFromEnv(env, 'PUSH_NODE_PORT');
+  if (port !== undefined) raw.port = port;
+  if (env.PUSH_NODE_PUBLIC_URL) raw.publicUrl = env.PUSH_NODE_PUBLIC_URL;
+  if (env.PUSH_NODE_DATA_DIR) raw.dataDir = env.PUSH_NODE_DATA_DIR;
+  if (env.PUSH_NODE_LOG_LEVEL) raw.logLevel = env.PUSH_NODE_LOG_LEVEL;
+  if (env.PUSH_NODE_DATABASE_URL) raw.database = { url: env.PUSH_NODE_DATABASE_URL };
+  if (env.PUSH_NODE_REDIS_URL) raw.redis = { url: env.PUSH_NODE_REDIS_URL };
+  const gateways = listFromEnv(env.PUSH_NODE_IPFS_GATEWAYS);
+  if (gateways) raw.ipfs = { gateways };
+  const chains: Record<string, unknown>[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^PUSH_NODE_(RPC|WS)_(\d+)$/.exec(name);
+    if (!m || !value) continue;
+    const chainId = Number(m[2]);
+    let entry = chains.find((c) => c.chainId === chainId);
+    if (!entry) {
+      entry = { chainId };
+      chains.push(entry);
+    }
+    entry[m[1] === 'RPC' ? 'rpcUrls' : 'wsUrls'] = listFromEnv(value);
+  }
+  if (chains.length) raw.chains = chains;
+  return validate(raw, 'environment (PUSH_NODE_*)');
+}
+
+function mergeChains(base: ConfigFile['chains'], over: ConfigFile['chains']): ConfigFile['chains'] {
+  const out = new Map<number, NonNullable<ConfigFile['chains']>[number]>();
+  for (const c of base ?? []) out.set(c.chainId, { ...c });
+  for (const c of over ?? []) out.set(c.chainId, { ...out.get(c.chainId), ...c });
+  return [...out.values()];
+}
+
+export interface LoadConfigOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last: used by `push-node devnet` to point the node at the chains it just started. */
+  overrides?: ConfigFile;
+  cwd?: string;
+}
+
+/** Preset ← config file ← environment ← overrides, then validated and resolved into a NodeConfig. */
+export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const filePath = opts.file ?? env.PUSH_NODE_CONFIG;
+  const file = filePath ? validate(readConfigFile(resolve(cwd, filePath)), `config file ${filePath}`) : {};
+  const envCfg = fromEnv(env);
+  const over = opts.overrides ? validate(opts.overrides, 'overrides') : {};
+  const layers = [file, envCfg, over];
+  const pick = <K extends keyof ConfigFile>(k: K): ConfigFile[K] | undefined =>
+    layers.reduce<ConfigFile[K] | undefined>((acc, l) => (l[k] !== undefined ? l[k] : acc), undefined);
+
+  const network = pick('network') ?? 'local';
+  const preset = PRESETS[network];
+  const host = pick('host') ?? '127.0.0.1';
+  const port = pick('port') ?? DEFAULT_PORT;
+  const dataDirChoice = pick('dataDir');
+  const database = { ...file.database, ...envCfg.database, ...over.database };
+  const ipfs = { ...file.ipfs, ...envCfg.ipfs, ...over.ipfs };
+  const api = { ...file.api, ...envCfg.api, ...over.api };
+  const chainEntries = mergeChains(
+    mergeChains(mergeChains(preset.chains, file.chains), envCfg.chains),
+    over.chains,
+  );
+
+  const chains: ChainConfig[] = [];
+  const disabledChains: NodeConfig['disabledChains'] = [];
+  for (const [i, c] of (chainEntries ?? []).entries()) {
+    const name = c.name ?? `chain-${c.chainId}`;
+    if (c.enabled === false) {
+      disabledChains.push({ chainId: c.chainId, name, reason: 'disabled in config' });
+      continue;
+    }
+    if (!c.comm || c.startBlock === undefined) {
+      throw pushError(
+        'PUSH_ERR_CONFIG_INVALID',
+        `chain ${c.chainId} is not in the "${network}" preset, so it needs "comm" (Comm contract address) and "startBlock"`,
+        { field: `chains[${i}]` },
+      );
+    }
+    if (!c.rpcUrls?.length) {
+      disabledChains.push({
+        chainId: c.chainId,
+        name,
+        reason: `no RPC URL: set PUSH_NODE_RPC_${c.chainId} or chains[].rpcUrls`,
+      });
+      continue;
+    }
+    chains.push({
+      chainId: c.chainId,
+      name,
+      rpcUrls: c.rpcUrls,
+      wsUrls: c.wsUrls ?? [],
+      ...(c.core ? { core: c.core.toLowerCase() as Hex } : {}),
+      comm: c.comm.toLowerCase() as Hex,
+      startBlock: c.startBlock,
+      ...(c.npipBlock !== undefined ? { npipBlock: c.npipBlock } : {}),
+      finalityDepth: c.finalityDepth ?? 30,
+      blockTimeMs: c.blockTimeMs ?? 2000,
+      ...(c.maxBlockRange !== undefined ? { maxBlockRange: c.maxBlockRange } : {}),
+    });
+  }
+  const coreChainId = pick('coreChainId') ?? preset.coreChainId;
+  const core = chainEntries?.find((c) => c.chainId === coreChainId);
+  if (!core?.core) {
+    throw pushError(
+      'PUSH_ERR_CONFIG_INVALID',
+      `the core chain ${coreChainId} has no Core contract address ("core")`,
+      {
+        field: 'coreChainId',
+      },
+    );
+  }
+
+  return {
+    network,
+    host,
+    port,
+    publicUrl: pick('publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    dataDir: resolve(cwd, dataDirChoice ?? DEFAULT_DATA_DIR),
+    dataDirExplicit: dataDirChoice !== undefined,
+    logLevel: pick('logLevel') ?? 'info',
+    database: { ...(database.url ? { url: database.url } : {}), poolSize: database.poolSize ?? 10 },
+    redis: pick('redis')?.url ? { url: pick('redis')!.url! } : {},
+    coreChainId,
+    chains,
+    disabledChains,
+    indexer: { enabled: pick('indexer')?.enabled ?? true },
+    ipfs: { gateways: ipfs.gateways ?? preset.ipfsGateways, timeoutMs: ipfs.timeoutMs ?? 10_000 },
+    api: {
+      maxPageSize: api.maxPageSize ?? 100,
+      bodyLimitBytes: api.bodyLimitBytes ?? 1024 * 1024,
+      corsOrigins: api.corsOrigins ?? ['*'],
+    },
+  };
+}

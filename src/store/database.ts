@@ -1,0 +1,158 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { pushError } from '../errors.js';
+import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
+import type { DB } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  /** `postgres://…` selects Postgres; otherwise SQLite at `sqlitePath`. */
+  url?: string | undefined;
+  sqlitePath?: string | undefined;
+  /** Postgres only: a schema to create and use (tests use one schema per file). */
+  schema?: string | undefined;
+  poolSize?: number | undefined;
+  logger?: Logger | undefined;
+}
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Where the data lives, without credentials. */
+  location: string;
+  /** Postgres schema the tables live in, when not the default. */
+  schema?: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+async function openPostgres(opts: DatabaseOptions & { url: string }): Promise<Database> {
+  const { schema } = opts;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw pushError('PUSH_ERR_CONFIG_INVALID', `invalid Postgres schema name "${schema}"`, {
+      field: 'database.schema',
+    });
+  }
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Every int8 we store (block numbers, ms timestamps, ids) is below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on('error', (err) => opts.logger?.warn({ err }, 'postgres pool error'));
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query('SELECT 1');
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    const e = err as { code?: string; message?: string };
+    throw pushError(
+      'PUSH_ERR_DB_UNREACHABLE',
+      `cannot connect to Postgres at ${redact(opts.url)}: ${e.message ?? e.code}`,
+      {
+        field: 'database.url',
+        hint: 'check that Postgres is running and the URL (host, port, user, database) is right, or unset PUSH_NODE_DATABASE_URL to use the embedded SQLite store',
+        cause: err,
+      },
+    );
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    location: redact(opts.url) + (schema ? ` (schema ${schema})` : ''),
+    ...(schema ? { schema } : {}),
+    close: () => db.destroy(),
+  };
+}
+
+function openSqlite(path: string): Database {
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(path);
+  } catch (err) {
+    throw pushError(
+      'PUSH_ERR_DATA_DIR',
+      `cannot open the SQLite store at ${path}: ${(err as Error).message}`,
+      {
+        field: 'dataDir',
+        hint: 'make sure the data directory exists and is writable',
+        cause: err,
+      },
+    );
+  }
+  // WAL lets readers run while the indexer writes; NORMAL sync is durable across process crashes in WAL mode.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.url) {
+    if (!/^postgres(ql)?:\/\//.test(opts.url)) {
+      throw pushError(
+        'PUSH_ERR_CONFIG_INVALID',
+        'database.url must start with postgres:// or postgresql://',
+        {
+          field: 'database.url',
+        },
+      );
+    }
+    return openPostgres({ ...opts, url: opts.url });
+  }
+  return openSqlite(opts.sqlitePath ?? ':memory:');
+}
+
+/** Applies every pending migration. Safe to run concurrently from several processes on Postgres (Kysely locks). */
+export async function migrateToLatest(database: Database): Promise<{ applied: string[]; latest: string }> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: migrationProvider({ dialect: database.dialect }),
+    // Kysely looks for its bookkeeping tables across all schemas; pin them to ours so schemas never see each other's.
+    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw pushError(
+      'PUSH_ERR_DB_MIGRATION',
+      `migration ${failed ?? ''} failed: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'the database may hold a schema from a newer or foreign version; use a fresh database or schema',
+      },
+    );
+  }
+  return {
+    applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    latest: LATEST_MIGRATION,
+  };
+}

@@ -1,0 +1,27 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import * as m001 from './001-initial.js';
+
+export interface MigrationContext {
+  dialect: 'sqlite' | 'postgres';
+}
+
+type MigrationModule = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
+
+/** Versioned migrations, applied in name order. Append only: a released migration never changes. */
+const MIGRATIONS: Record<string, MigrationModule> = {
+  '001-initial': m001,
+};
+
+export function migrationProvider(ctx: MigrationContext): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      const out: Record<string, Migration> = {};
+      for (const [name, mod] of Object.entries(MIGRATIONS)) {
+        out[name] = { up: (db) => mod.up(db, ctx) };
+      }
+      return out;
+    },
+  };
+}
+
+export const LATEST_MIGRATION = Object.keys(MIGRATIONS).sort().at(-1)!;
