@@ -1,0 +1,9 @@
+export {
+  artifactsDir,
+  type ContractArtifact,
+  ensureContractsBuilt,
+  loadArtifact,
+  loadPushArtifacts,
+  type PushContractName,
+  packageRoot,
+} from './artifacts.js';
