@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type HealthReport, registerSystemRoutes } from './api/routes/system.js';
 import { createApiServer, listen } from './api/server.js';
-import type { NodeConfig } from './config/config.js';
+import { createMultiChainIndexer, type MultiChainIndexer } from './chains/indexer.js';
+import type { ChainSpec } from './chains/types.js';
+import type { ChainConfig, NodeConfig } from './config/config.js';
+import { createStoreChainSink } from './ingest/chain/sink.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { openStore, type Store } from './store/index.js';
@@ -14,6 +17,8 @@ export interface PushNode {
   metrics: Metrics;
   store: Store;
   app: FastifyInstance;
+  /** Null when no chain is configured or indexing is disabled. */
+  indexer: MultiChainIndexer | null;
   /** The base URL the node listens on (known after start). */
   url: string;
   health(): HealthReport;
@@ -25,6 +30,21 @@ export interface CreateNodeOptions {
   logger?: Logger;
   /** Postgres schema to use (tests). */
   databaseSchema?: string;
+}
+
+function chainSpec(c: ChainConfig): ChainSpec {
+  return {
+    chainId: c.chainId,
+    name: c.name,
+    rpcUrls: c.rpcUrls,
+    wsUrls: c.wsUrls,
+    ...(c.core ? { core: c.core } : {}),
+    comm: c.comm,
+    startBlock: c.startBlock,
+    finalityDepth: c.finalityDepth,
+    blockTimeMs: c.blockTimeMs,
+    ...(c.maxBlockRange !== undefined ? { maxBlockRange: c.maxBlockRange } : {}),
+  };
 }
 
 /**
@@ -47,14 +67,26 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
 
   const app = createApiServer({ config, logger, metrics });
 
-  const health = (): HealthReport => ({
-    status: 'ok',
-    version: VERSION,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    store: { backend: store.dialect, location: store.location },
-    chains: [],
-    disabledChains: config.disabledChains,
-  });
+  const indexer =
+    config.indexer.enabled && config.chains.length > 0
+      ? createMultiChainIndexer(config.chains.map(chainSpec), {
+          sink: createStoreChainSink({ store, coreChainId: config.coreChainId, logger }),
+          logger: logger.child({ component: 'indexer' }),
+          registry: metrics.registry,
+        })
+      : null;
+
+  const health = (): HealthReport => {
+    const chains = indexer?.status() ?? [];
+    return {
+      status: chains.every((c) => c.healthy) ? 'ok' : 'degraded',
+      version: VERSION,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      store: { backend: store.dialect, location: store.location },
+      chains,
+      disabledChains: config.disabledChains,
+    };
+  };
   registerSystemRoutes(app, { health, registry: metrics.registry });
 
   let stopped = false;
@@ -64,6 +96,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     metrics,
     store,
     app,
+    indexer,
     url: '',
     health,
     async start() {
@@ -75,12 +108,21 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
       }
       metrics.up.set(1);
       logger.info({ url: node.url, store: store.dialect, version: VERSION }, 'push node listening');
+      // Chains are followed in the background: an RPC that is down makes the node degraded, not dead.
+      if (indexer) {
+        await indexer.start().catch(async (err) => {
+          await app.close();
+          await store.close();
+          throw err;
+        });
+      }
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       metrics.up.set(0);
       await app.close();
+      await indexer?.stop();
       await store.close();
       logger.info('push node stopped');
     },

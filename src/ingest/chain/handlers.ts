@@ -1,0 +1,301 @@
+import type { Logger } from 'pino';
+import type { ChainLog } from '../../chains/types.js';
+import { isPushError } from '../../errors.js';
+import { isZeroAddress, parseCaip, parseChannelIdentity } from '../../protocol/index.js';
+import type { Writer } from '../../store/writer.js';
+import { applySubscription, chainOrderKey } from '../subscriptions.js';
+
+export interface HandlerContext {
+  w: Writer;
+  log: ChainLog;
+  /** Every log of the batch, for events that need their transaction's siblings. */
+  batch: readonly ChainLog[];
+  coreChainId: number;
+  logger: Logger;
+}
+
+const str = (v: unknown): string => String(v ?? '');
+const addr = (v: unknown): string => str(v).toLowerCase();
+const proofOf = (log: ChainLog) => `eip155:${log.chainId}:${log.txHash}`;
+
+function ipfsHashOf(identity: string): string | null {
+  try {
+    return parseChannelIdentity(identity).cid;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Which core channel a Comm event's `channel` means: itself on the core chain; on an alias chain, the channel whose
+ * alias it is, once both sides of the handshake are seen (contracts.md §7). Null when unknown.
+ */
+async function coreChannelFor(ctx: HandlerContext, channel: string): Promise<string | null> {
+  if (ctx.log.chainId === ctx.coreChainId) return channel;
+  const alias = await ctx.w.get('aliases', { alias_chain_id: ctx.log.chainId, alias_address: channel });
+  return alias && alias.declared === 1 && alias.confirmed === 1 ? alias.channel : null;
+}
+
+async function updateChannel(
+  ctx: HandlerContext,
+  channel: string,
+  patch: Record<string, unknown>,
+): Promise<void> {
+  const existing = await ctx.w.get('channels', { channel });
+  if (!existing) {
+    ctx.logger.debug({ channel, event: ctx.log.event }, 'event for an unknown channel ignored');
+    return;
+  }
+  await ctx.w.update('channels', { channel }, { ...patch, updated_at: ctx.log.timestamp * 1000 });
+}
+
+async function subscription(ctx: HandlerContext, subscribed: boolean, settingsRaw: string | null) {
+  const { log } = ctx;
+  const rawChannel = addr(log.args.channel ?? log.args._channel);
+  const user = addr(log.args.user ?? log.args._user);
+  // Channel creation subscribes the channel to the 0x0 "alerter"; neither side is a real opt-in (§7 of contracts.md).
+  if (isZeroAddress(rawChannel) || isZeroAddress(user)) return;
+  const channel = await coreChannelFor(ctx, rawChannel);
+  if (!channel) {
+    ctx.logger.debug({ chainId: log.chainId, channel: rawChannel }, 'opt-in for an unverified alias ignored');
+    return;
+  }
+  await applySubscription(ctx.w, {
+    channel,
+    subscriber: user,
+    subscribed,
+    settingsRaw,
+    ts: log.timestamp * 1000,
+    order: chainOrderKey(log.chainId, log.blockNumber, log.logIndex),
+    proof: proofOf(log),
+    origin: 'onchain',
+    chainId: log.chainId,
+  });
+}
+
+/** `_ethereumChannelAddress`: CAIP-10 or a legacy bare address. */
+function parseAliasTarget(s: string): { chainId: number | null; address: string } | null {
+  try {
+    const a = parseCaip(s.trim());
+    return a.kind === 'eip155' ? { chainId: a.chainId, address: a.address } : null;
+  } catch (err) {
+    if (isPushError(err)) return null;
+    throw err;
+  }
+}
+
+async function channelAlias(ctx: HandlerContext): Promise<void> {
+  const { log, w } = ctx;
+  const emitter = addr(log.args._channelOwnerAddress);
+  const target = parseAliasTarget(str(log.args._ethereumChannelAddress));
+  if (!target) return;
+  const now = log.timestamp * 1000;
+  if (log.chainId === ctx.coreChainId) {
+    // Step 1, declared by the channel on the core chain: "eip155:<aliasChain>:<alias>".
+    if (target.chainId === null || target.chainId === ctx.coreChainId) return;
+    if (!(await w.get('channels', { channel: emitter }))) return;
+    // At most one alias per chain per channel: a new declaration replaces the old one.
+    const previous = await w.db
+      .selectFrom('aliases')
+      .selectAll()
+      .where('channel', '=', emitter)
+      .where('alias_chain_id', '=', target.chainId)
+      .where('declared', '=', 1)
+      .execute();
+    for (const p of previous) {
+      if (p.alias_address !== target.address) {
+        await w.update(
+          'aliases',
+          { alias_chain_id: p.alias_chain_id, alias_address: p.alias_address },
+          { declared: 0 },
+        );
+      }
+    }
+    const existing = await w.get('aliases', {
+      alias_chain_id: target.chainId,
+      alias_address: target.address,
+    });
+    const confirmed = existing && existing.channel === emitter ? existing.confirmed : 0;
+    await w.put('aliases', {
+      alias_chain_id: target.chainId,
+      alias_address: target.address,
+      channel: emitter,
+      declared: 1,
+      confirmed,
+      declare_proof: proofOf(log),
+      confirm_proof: confirmed ? (existing?.confirm_proof ?? null) : null,
+      updated_at: now,
+    });
+    return;
+  }
+  // Step 2, confirmed by the alias on its own chain: "<core channel>" (bare, legacy) or "eip155:<core>:<channel>".
+  if (target.chainId !== null && target.chainId !== ctx.coreChainId) return;
+  const existing = await w.get('aliases', { alias_chain_id: log.chainId, alias_address: emitter });
+  // The confirmation may be indexed before the declaration (different chains): keep it; usable once both exist.
+  const declared = existing && existing.channel === target.address ? existing.declared : 0;
+  await w.put('aliases', {
+    alias_chain_id: log.chainId,
+    alias_address: emitter,
+    channel: target.address,
+    declared,
+    confirmed: 1,
+    declare_proof: declared ? (existing?.declare_proof ?? null) : null,
+    confirm_proof: proofOf(log),
+    updated_at: now,
+  });
+}
+
+async function removeChannelAlias(ctx: HandlerContext): Promise<void> {
+  const { log, w } = ctx;
+  const emitter = addr(log.args._channelOwnerAddress);
+  const target = parseAliasTarget(str(log.args._baseChannelAddress));
+  if (!target) return;
+  if (log.chainId === ctx.coreChainId) {
+    if (target.chainId === null) return;
+    const row = await w.get('aliases', { alias_chain_id: target.chainId, alias_address: target.address });
+    if (row?.channel === emitter)
+      await w.remove('aliases', { alias_chain_id: target.chainId, alias_address: target.address });
+  } else {
+    const row = await w.get('aliases', { alias_chain_id: log.chainId, alias_address: emitter });
+    if (row?.channel === target.address)
+      await w.remove('aliases', { alias_chain_id: log.chainId, alias_address: emitter });
+  }
+}
+
+/** TimeBoundChannelDestroyed names msg.sender, which is the admin when the admin destroys: find the channel from the tx's Unsubscribe(ch, ch). */
+function destroyedChannel(ctx: HandlerContext): string {
+  const sender = addr(ctx.log.args.channel);
+  const selfUnsub = ctx.batch.find(
+    (l) =>
+      l.txHash === ctx.log.txHash &&
+      l.event === 'Unsubscribe' &&
+      addr(l.args.channel) === addr(l.args.user) &&
+      !isZeroAddress(addr(l.args.channel)),
+  );
+  return selfUnsub ? addr(selfUnsub.args.channel) : sender;
+}
+
+type Handler = (ctx: HandlerContext) => Promise<void>;
+
+const CORE: Record<string, Handler> = {
+  async AddChannel(ctx) {
+    const { log } = ctx;
+    const channel = addr(log.args.channel);
+    const identity = str(log.args.identity);
+    const ipfsHash = ipfsHashOf(identity);
+    const ms = log.timestamp * 1000;
+    await ctx.w.put('channels', {
+      channel,
+      core_chain_id: log.chainId,
+      channel_type: Number(log.args.channelType),
+      identity,
+      ipfs_hash: ipfsHash,
+      name: null,
+      info: null,
+      url: null,
+      icon: null,
+      tags: null,
+      state: 1,
+      verified_by: null,
+      settings_raw: null,
+      settings_description: null,
+      subgraph: null,
+      // A channel is usable before its metadata arrives; an identity that is not `1+<cid>` can never resolve.
+      metadata_status: ipfsHash ? 'pending' : 'failed',
+      metadata_attempts: 0,
+      metadata_next_at: 0,
+      created_block: log.blockNumber,
+      created_at: ms,
+      updated_at: ms,
+    });
+  },
+  async UpdateChannel(ctx) {
+    const identity = str(ctx.log.args.identity);
+    const ipfsHash = ipfsHashOf(identity);
+    await updateChannel(ctx, addr(ctx.log.args.channel), {
+      identity,
+      ipfs_hash: ipfsHash,
+      metadata_status: ipfsHash ? 'pending' : 'failed',
+      metadata_attempts: 0,
+      metadata_next_at: 0,
+    });
+  },
+  DeactivateChannel: (ctx) => updateChannel(ctx, addr(ctx.log.args.channel), { state: 2 }),
+  ReactivateChannel: (ctx) => updateChannel(ctx, addr(ctx.log.args.channel), { state: 1 }),
+  ChannelBlocked: (ctx) => updateChannel(ctx, addr(ctx.log.args.channel), { state: 3 }),
+  ChannelVerified: (ctx) =>
+    updateChannel(ctx, addr(ctx.log.args.channel), { verified_by: addr(ctx.log.args.verifier) }),
+  ChannelVerificationRevoked: (ctx) => updateChannel(ctx, addr(ctx.log.args.channel), { verified_by: null }),
+  ChannelNotifcationSettingsAdded: (ctx) =>
+    updateChannel(ctx, addr(ctx.log.args._channel), {
+      settings_raw: str(ctx.log.args._notifSettings),
+      settings_description: str(ctx.log.args._notifDescription),
+    }),
+  AddSubGraph: (ctx) =>
+    updateChannel(ctx, addr(ctx.log.args.channel), { subgraph: str(ctx.log.args._subGraphData) }),
+  async TimeBoundChannelDestroyed(ctx) {
+    const channel = destroyedChannel(ctx);
+    const row = await ctx.w.get('channels', { channel });
+    if (!row) return;
+    await ctx.w.update('channels', { channel }, { state: 0, updated_at: ctx.log.timestamp * 1000 });
+    const subs = await ctx.w.db
+      .selectFrom('subscriptions')
+      .select('subscriber')
+      .where('channel', '=', channel)
+      .where('subscribed', '=', 1)
+      .execute();
+    for (const s of subs) {
+      await applySubscription(ctx.w, {
+        channel,
+        subscriber: s.subscriber,
+        subscribed: false,
+        settingsRaw: null,
+        ts: ctx.log.timestamp * 1000,
+        order: chainOrderKey(ctx.log.chainId, ctx.log.blockNumber, ctx.log.logIndex),
+        proof: proofOf(ctx.log),
+        origin: 'onchain',
+        chainId: ctx.log.chainId,
+      });
+    }
+    const aliases = await ctx.w.db.selectFrom('aliases').selectAll().where('channel', '=', channel).execute();
+    for (const a of aliases)
+      await ctx.w.remove('aliases', { alias_chain_id: a.alias_chain_id, alias_address: a.alias_address });
+  },
+};
+
+const COMM: Record<string, Handler> = {
+  Subscribe: (ctx) => subscription(ctx, true, null),
+  Unsubscribe: (ctx) => subscription(ctx, false, null),
+  UserNotifcationSettingsAdded: (ctx) => subscription(ctx, true, str(ctx.log.args._notifSettings)),
+  async AddDelegate(ctx) {
+    await ctx.w.put('delegates', {
+      chain_id: ctx.log.chainId,
+      channel: addr(ctx.log.args.channel),
+      delegate: addr(ctx.log.args.delegate),
+      added_at: ctx.log.timestamp * 1000,
+    });
+  },
+  async RemoveDelegate(ctx) {
+    await ctx.w.remove('delegates', {
+      chain_id: ctx.log.chainId,
+      channel: addr(ctx.log.args.channel),
+      delegate: addr(ctx.log.args.delegate),
+    });
+  },
+  ChannelAlias: channelAlias,
+  RemoveChannelAlias: removeChannelAlias,
+};
+
+/** Events the node keeps as verified inputs: projected here, or handed to admission (SendNotification). */
+export function isHandledEvent(log: ChainLog, coreChainId: number): boolean {
+  if (log.event === 'SendNotification') return log.contract === 'comm';
+  if (log.contract === 'core') return log.chainId === coreChainId && log.event in CORE;
+  return log.event in COMM;
+}
+
+/** Applies one chain event to the projections. SendNotification is admitted elsewhere (after commit). */
+export async function applyChainEvent(ctx: HandlerContext): Promise<void> {
+  const table = ctx.log.contract === 'core' ? CORE : COMM;
+  const handler = table[ctx.log.event];
+  if (handler) await handler(ctx);
+}

@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
+import type { Store } from '../../store/index.js';
+import { createWriter, pruneJournal, rollbackJournal } from '../../store/writer.js';
+import { applyChainEvent, isHandledEvent } from './handlers.js';
+import { chainInputKey, chainInputRow } from './inputs.js';
+
+export interface ChainSinkDeps {
+  store: Store;
+  coreChainId: number;
+  logger: Logger;
+  /** Called after a batch commits with its newly recorded SendNotification events (for admission). */
+  onNotifications?: (logs: ChainLog[]) => void;
+  now?: () => number;
+}
+
+const INSERT_CHUNK = 400;
+
+/**
+ * Persists what the chain indexer reads: each batch is one transaction that records the verified inputs (idempotent
+ * by (chainId, blockHash, logIndex)), projects them, remembers unfinalised blocks and moves the cursor.
+ */
+export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
+  const { store, coreChainId, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const db = store.db;
+
+  return {
+    async getCursor(chainId: number): Promise<ChainCursor | null> {
+      const cursor = await db
+        .selectFrom('chain_cursors')
+        .selectAll()
+        .where('chain_id', '=', chainId)
+        .executeTakeFirst();
+      if (!cursor) return null;
+      const blocks = await db
+        .selectFrom('blocks')
+        .selectAll()
+        .where('chain_id', '=', chainId)
+        .where('number', '<=', cursor.block)
+        .orderBy('number', 'asc')
+        .execute();
+      return {
+        block: cursor.block,
+        recent: blocks.map((b) => ({
+          number: b.number,
+          hash: b.hash as Hex,
+          parentHash: b.parent_hash as Hex,
+          timestamp: b.timestamp,
+        })),
+      };
+    },
+
+    async apply(chainId: number, batch: ChainBatch): Promise<void> {
+      const logs = batch.logs.filter((l) => isHandledEvent(l, coreChainId));
+      const fresh: ChainLog[] = [];
+      await db.transaction().execute(async (tx) => {
+        const t = now();
+        const inserted = new Set<string>();
+        for (let i = 0; i < logs.length; i += INSERT_CHUNK) {
+          const rows = logs.slice(i, i + INSERT_CHUNK).map((l) => chainInputRow(l, t));
+          const res = await tx
+            .insertInto('inputs')
+            .values(rows)
+            .onConflict((oc) => oc.column('key').doNothing())
+            .returning('key')
+            .execute();
+          for (const r of res) inserted.add(r.key);
+        }
+        for (const log of logs) {
+          // Invariant: a log whose input row already existed was applied before; replays change nothing.
+          if (!inserted.has(chainInputKey(log))) continue;
+          fresh.push(log);
+          if (log.event === 'SendNotification') continue;
+          const w = createWriter(tx, {
+            chainId,
+            blockNumber: log.blockNumber,
+            journal: log.blockNumber > batch.finalizedBlock,
+          });
+          await applyChainEvent({ w, log, batch: logs, coreChainId, logger });
+        }
+        for (const b of batch.blocks) {
+          await tx
+            .insertInto('blocks')
+            .values({
+              chain_id: chainId,
+              number: b.number,
+              hash: b.hash,
+              parent_hash: b.parentHash,
+              timestamp: b.timestamp,
+            })
+            .onConflict((oc) =>
+              oc
+                .columns(['chain_id', 'number'])
+                .doUpdateSet({ hash: b.hash, parent_hash: b.parentHash, timestamp: b.timestamp }),
+            )
+            .execute();
+        }
+        // The block at the finalised height stays: it anchors the reorg check of the first unfinalised block.
+        await tx
+          .deleteFrom('blocks')
+          .where('chain_id', '=', chainId)
+          .where((eb) => eb.or([eb('number', '<', batch.finalizedBlock), eb('number', '>', batch.toBlock)]))
+          .execute();
+        await pruneJournal(tx, chainId, batch.finalizedBlock);
+        await tx
+          .insertInto('chain_cursors')
+          .values({ chain_id: chainId, block: batch.toBlock, updated_at: t })
+          .onConflict((oc) => oc.column('chain_id').doUpdateSet({ block: batch.toBlock, updated_at: t }))
+          .execute();
+      });
+      const notifications = fresh.filter((l) => l.event === 'SendNotification');
+      if (notifications.length && deps.onNotifications) deps.onNotifications(notifications);
+    },
+
+    async rollback(chainId: number, toBlock: number): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        const undone = await rollbackJournal(tx, chainId, toBlock);
+        const removed = await tx
+          .deleteFrom('inputs')
+          .where('chain_id', '=', chainId)
+          .where('block_number', '>', toBlock)
+          .executeTakeFirst();
+        await tx.deleteFrom('blocks').where('chain_id', '=', chainId).where('number', '>', toBlock).execute();
+        await tx
+          .updateTable('chain_cursors')
+          .set({ block: toBlock, updated_at: now() })
+          .where('chain_id', '=', chainId)
+          .execute();
+        logger.warn(
+          { chainId, toBlock, undoneRows: undone, removedInputs: Number(removed.numDeletedRows) },
+          'reorg rolled back',
+        );
+      });
+    },
+  };
+}
