@@ -64,6 +64,11 @@ export const ERROR_CODES = {
   // devnet and contracts
   PUSH_ERR_CONTRACT_BUILD: { status: 500, message: 'The contracts could not be compiled' },
   PUSH_ERR_DEVNET_START: { status: 500, message: 'The devnet could not be started' },
+
+  // content resolution (IPFS, subgraphs)
+  PUSH_ERR_INVALID_CID: { status: 400, message: 'The CID is malformed or of a kind this node cannot verify' },
+  PUSH_ERR_CONTENT_TOO_LARGE: { status: 400, message: 'The content is larger than this node accepts' },
+  PUSH_ERR_SUBGRAPH_UNAVAILABLE: { status: 503, message: 'The subgraph cannot be queried' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,167 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { parseChannelMetadata } from '../content/channel-metadata.js';
+import type { IpfsClient } from '../content/ipfs.js';
+import { type BackoffPolicy, nextAttemptAt } from '../content/retry.js';
+import { isPushError } from '../errors.js';
+import type { Store } from '../store/index.js';
+
+export interface ChannelMetadataWorkerDeps {
+  store: Store;
+  ipfs: IpfsClient;
+  logger: Logger;
+  registry?: Registry;
+  /** Attempts before a channel's metadata is given up (it stays usable, nameless). */
+  maxAttempts?: number;
+  backoff?: BackoffPolicy;
+  /** Poll period when there was nothing to do. */
+  idleMs?: number;
+  batchSize?: number;
+  now?: () => number;
+}
+
+/** Errors that retrying cannot fix: the content is verified but not valid metadata, or the CID is unusable. */
+const PERMANENT = new Set(['PUSH_ERR_INVALID_PAYLOAD', 'PUSH_ERR_INVALID_CID', 'PUSH_ERR_CONTENT_TOO_LARGE']);
+
+/**
+ * Resolves channel metadata (`1+<cid>` identities) from IPFS in the background. A channel is usable before its
+ * metadata arrives; failures are retried with capped exponential backoff, and the state is visible on the row
+ * (`metadata_status`, `metadata_attempts`, `metadata_next_at`).
+ */
+export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
+  const { store, ipfs, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const backoff = deps.backoff ?? { baseMs: 2_000, maxMs: 10 * 60_000 };
+  const idleMs = deps.idleMs ?? 2_000;
+  const batchSize = deps.batchSize ?? 16;
+  const results = new Counter({
+    name: 'push_node_channel_metadata_total',
+    help: 'Channel metadata resolutions by result (ok, retry, failed)',
+    labelNames: ['result'] as const,
+    registers: deps.registry ? [deps.registry] : [],
+  });
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = true;
+  const abort = new AbortController();
+
+  async function resolveOne(row: { channel: string; ipfs_hash: string | null; metadata_attempts: number }) {
+    const cid = row.ipfs_hash!;
+    // Only write if the channel still points at the CID we fetched (an UpdateChannel may have landed meanwhile).
+    const sameIdentity = store.db
+      .updateTable('channels')
+      .where('channel', '=', row.channel)
+      .where('ipfs_hash', '=', cid)
+      .where('metadata_status', '=', 'pending');
+    try {
+      const meta = parseChannelMetadata(await ipfs.fetchJson(cid, { signal: abort.signal }));
+      await store.db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('channels')
+          .where('channel', '=', row.channel)
+          .where('ipfs_hash', '=', cid)
+          .set({
+            name: meta.name,
+            info: meta.info,
+            url: meta.url,
+            icon: meta.icon,
+            tags: JSON.stringify(meta.tags),
+            metadata_status: 'ok',
+            metadata_attempts: row.metadata_attempts + 1,
+          })
+          .execute();
+        // Metadata may declare aliases (step 1 of the handshake, like a core-chain ChannelAlias event).
+        for (const a of meta.aliases) {
+          const existing = await tx
+            .selectFrom('aliases')
+            .selectAll()
+            .where('alias_chain_id', '=', a.chainId)
+            .where('alias_address', '=', a.address)
+            .executeTakeFirst();
+          if (existing && existing.channel !== row.channel && existing.declared) continue;
+          await tx
+            .insertInto('aliases')
+            .values({
+              alias_chain_id: a.chainId,
+              alias_address: a.address,
+              channel: row.channel,
+              declared: 1,
+              confirmed: existing?.channel === row.channel ? existing.confirmed : 0,
+              declare_proof: `ipfs:${cid}`,
+              confirm_proof: existing?.channel === row.channel ? existing.confirm_proof : null,
+              updated_at: now(),
+            })
+            .onConflict((oc) =>
+              oc.columns(['alias_chain_id', 'alias_address']).doUpdateSet({
+                channel: row.channel,
+                declared: 1,
+                declare_proof: `ipfs:${cid}`,
+                updated_at: now(),
+              }),
+            )
+            .execute();
+        }
+      });
+      results.inc({ result: 'ok' });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const code = isPushError(err) ? err.code : 'PUSH_ERR_INTERNAL';
+      const attempts = row.metadata_attempts + 1;
+      const give_up = PERMANENT.has(code) || attempts >= maxAttempts;
+      await sameIdentity
+        .set({
+          metadata_status: give_up ? 'failed' : 'pending',
+          metadata_attempts: attempts,
+          metadata_next_at: nextAttemptAt(attempts, now(), backoff),
+        })
+        .execute();
+      results.inc({ result: give_up ? 'failed' : 'retry' });
+      logger.warn(
+        { channel: row.channel, cid, code, attempts, giveUp: give_up },
+        'channel metadata not resolved',
+      );
+    }
+  }
+
+  /** One pass: resolves the channels that are due. Returns how many it tried. */
+  async function runOnce(): Promise<number> {
+    const due = await store.db
+      .selectFrom('channels')
+      .select(['channel', 'ipfs_hash', 'metadata_attempts'])
+      .where('metadata_status', '=', 'pending')
+      .where('metadata_next_at', '<=', now())
+      .orderBy('metadata_next_at')
+      .limit(batchSize)
+      .execute();
+    await Promise.all(due.map(resolveOne));
+    return due.length;
+  }
+
+  function schedule(delay: number) {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = runOnce()
+        .catch((err) => {
+          logger.error({ err }, 'channel metadata pass failed');
+          return 0;
+        })
+        .then((n) => schedule(n > 0 ? 0 : idleMs));
+    }, delay);
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      abort.abort();
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
