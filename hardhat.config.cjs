@@ -38,6 +38,10 @@ module.exports = {
       // Bulk emitters put 500 storage-writing events in one tx; leave plenty of room.
       blockGasLimit: 60_000_000,
       mining: blockTimeMs > 0 ? { auto: false, interval: blockTimeMs } : { auto: true },
+      // Automine makes a block per transaction; without this each one would be stamped a second after the last, so a
+      // quick burst (seeding, tests) pushes block time minutes ahead of the wall clock, and opt-ins made on chain
+      // would look newer than signed requests made after them.
+      allowBlocksWithSameTimestamp: true,
       // `hardhat node` logs every RPC call by default: far too noisy for a devnet that is polled by an indexer.
       loggingEnabled: process.env.PUSH_DEVNET_RPC_LOG === '1',
     },

@@ -1,13 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerPushRoutes } from './api/routes/index.js';
 import { type HealthReport, registerSystemRoutes } from './api/routes/system.js';
 import { createApiServer, listen } from './api/server.js';
 import { createMultiChainIndexer, type MultiChainIndexer } from './chains/indexer.js';
 import type { ChainSpec } from './chains/types.js';
 import type { ChainConfig, NodeConfig } from './config/config.js';
+import { createIpfsClient } from './content/ipfs.js';
+import { type Admission, createAdmission, createBus } from './ingest/admission/index.js';
 import { createStoreChainSink } from './ingest/chain/sink.js';
+import { createChannelMetadataWorker } from './ingest/channel-metadata.js';
+import { createVerifierPool } from './ingest/verify/index.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createRealtime, createStoredMissedLoader, type Realtime } from './realtime/index.js';
 import { openStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +25,8 @@ export interface PushNode {
   app: FastifyInstance;
   /** Null when no chain is configured or indexing is disabled. */
   indexer: MultiChainIndexer | null;
+  admission: Admission;
+  realtime: Realtime;
   /** The base URL the node listens on (known after start). */
   url: string;
   health(): HealthReport;
@@ -67,11 +75,79 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
 
   const app = createApiServer({ config, logger, metrics });
 
+  const ipfs = createIpfsClient({
+    gateways: config.ipfs.gateways,
+    timeoutMs: config.ipfs.timeoutMs,
+    maxBytes: 5 * 1024 * 1024,
+    logger,
+    registry: metrics.registry,
+  });
+  const bus = createBus();
+  const verifier = createVerifierPool({ logger, registry: metrics.registry });
+  const admission = createAdmission({
+    store,
+    coreChainId: config.coreChainId,
+    chains: config.chains.map((c) => ({
+      chainId: c.chainId,
+      comm: c.comm,
+      rpcUrls: c.rpcUrls,
+      ...(c.npipBlock !== undefined ? { npipBlock: c.npipBlock } : {}),
+    })),
+    verifier,
+    ...(config.ipfs.gateways.length ? { ipfs } : {}),
+    bus,
+    logger: logger.child({ component: 'admission' }),
+    registry: metrics.registry,
+  });
+  const realtime = createRealtime({
+    server: app.server,
+    bus,
+    store,
+    logger,
+    registry: metrics.registry,
+    missed: createStoredMissedLoader(store.db),
+    ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
+  });
+  registerPushRoutes(app, {
+    store,
+    config,
+    admission,
+    onSubscription: (r) =>
+      realtime.noteSubscription({
+        channel: r.channel,
+        subscriber: r.subscriber,
+        subscribed: r.subscribed,
+        settingsRaw: r.settings,
+      }),
+  });
+
   const indexer =
     config.indexer.enabled && config.chains.length > 0
       ? createMultiChainIndexer(config.chains.map(chainSpec), {
-          sink: createStoreChainSink({ store, coreChainId: config.coreChainId, logger }),
+          sink: createStoreChainSink({
+            store,
+            coreChainId: config.coreChainId,
+            logger,
+            onSubscriptions: (rows) => {
+              for (const r of rows) realtime.noteSubscription(r);
+            },
+            onNotifications: (logs) => {
+              admission
+                .admitChainNotifications(logs)
+                .catch((err) => logger.error({ err }, 'chain notifications not admitted'));
+            },
+          }),
           logger: logger.child({ component: 'indexer' }),
+          registry: metrics.registry,
+        })
+      : null;
+
+  const metadataWorker =
+    config.ipfs.gateways.length > 0
+      ? createChannelMetadataWorker({
+          store,
+          ipfs,
+          logger: logger.child({ component: 'channel-metadata' }),
           registry: metrics.registry,
         })
       : null;
@@ -97,6 +173,8 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     store,
     app,
     indexer,
+    admission,
+    realtime,
     url: '',
     health,
     async start() {
@@ -106,11 +184,15 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
         await store.close();
         throw err;
       }
+      await realtime.ready();
+      admission.start();
       metrics.up.set(1);
       logger.info({ url: node.url, store: store.dialect, version: VERSION }, 'push node listening');
+      metadataWorker?.start();
       // Chains are followed in the background: an RPC that is down makes the node degraded, not dead.
       if (indexer) {
         await indexer.start().catch(async (err) => {
+          await metadataWorker?.stop();
           await app.close();
           await store.close();
           throw err;
@@ -121,8 +203,12 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
       if (stopped) return;
       stopped = true;
       metrics.up.set(0);
+      await realtime.close();
       await app.close();
       await indexer?.stop();
+      await metadataWorker?.stop();
+      await admission.stop();
+      await verifier.close();
       await store.close();
       logger.info('push node stopped');
     },

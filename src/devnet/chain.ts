@@ -51,6 +51,7 @@ const GUARD_SOURCE = [
   "process.stdin.on('error', () => process.exit(0));",
   'process.stdin.resume();',
   // A readable `ps` line instead of this script's source.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this is the guard's own source text, a template literal on purpose
   "process.title = `push-node-devnet ${args.join(' ')} (chain ${process.env.PUSH_DEVNET_CHAIN_ID})`;",
   'process.argv = [process.argv[0], bin, ...args];',
   'require(bin);',

@@ -8,7 +8,7 @@ import { runCli, spawnCli, waitForLog } from '../support/cli.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'push-cli-'));
 
-describe('push-node start', () => {
+describe('push-node start', { timeout: 90_000 }, () => {
   it('serves /status, /apis/v1/health and /metrics, then stops cleanly on SIGTERM', async () => {
     const cwd = tempDir();
     const child = spawnCli(['start'], { PUSH_NODE_PORT: '0' }, cwd);
@@ -63,7 +63,7 @@ describe('push-node start', () => {
   });
 });
 
-describe('push-node status', () => {
+describe('push-node status', { timeout: 90_000 }, () => {
   it('prints the health of a running node, and a clear line when none answers', async () => {
     const child = spawnCli(['start'], { PUSH_NODE_PORT: '0' }, tempDir());
     try {

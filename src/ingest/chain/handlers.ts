@@ -12,6 +12,8 @@ export interface HandlerContext {
   batch: readonly ChainLog[];
   coreChainId: number;
   logger: Logger;
+  /** Opt-ins that took effect, so live fan-out can follow them after commit. */
+  changedSubscriptions?: { channel: string; subscriber: string }[];
 }
 
 const str = (v: unknown): string => String(v ?? '');
@@ -60,7 +62,7 @@ async function subscription(ctx: HandlerContext, subscribed: boolean, settingsRa
     ctx.logger.debug({ chainId: log.chainId, channel: rawChannel }, 'opt-in for an unverified alias ignored');
     return;
   }
-  await applySubscription(ctx.w, {
+  const applied = await applySubscription(ctx.w, {
     channel,
     subscriber: user,
     subscribed,
@@ -71,6 +73,7 @@ async function subscription(ctx: HandlerContext, subscribed: boolean, settingsRa
     origin: 'onchain',
     chainId: log.chainId,
   });
+  if (applied) ctx.changedSubscriptions?.push({ channel, subscriber: user });
 }
 
 /** `_ethereumChannelAddress`: CAIP-10 or a legacy bare address. */

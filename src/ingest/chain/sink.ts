@@ -11,6 +11,10 @@ export interface ChainSinkDeps {
   logger: Logger;
   /** Called after a batch commits with its newly recorded SendNotification events (for admission). */
   onNotifications?: (logs: ChainLog[]) => void;
+  /** Called after a batch commits with the opt-in state it changed (for live fan-out indexes). */
+  onSubscriptions?: (
+    rows: { channel: string; subscriber: string; subscribed: boolean; settingsRaw: string | null }[],
+  ) => void;
   now?: () => number;
 }
 
@@ -54,6 +58,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
     async apply(chainId: number, batch: ChainBatch): Promise<void> {
       const logs = batch.logs.filter((l) => isHandledEvent(l, coreChainId));
       const fresh: ChainLog[] = [];
+      const changedSubscriptions: { channel: string; subscriber: string }[] = [];
       await db.transaction().execute(async (tx) => {
         const t = now();
         const inserted = new Set<string>();
@@ -77,7 +82,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
             blockNumber: log.blockNumber,
             journal: log.blockNumber > batch.finalizedBlock,
           });
-          await applyChainEvent({ w, log, batch: logs, coreChainId, logger });
+          await applyChainEvent({ w, log, batch: logs, coreChainId, logger, changedSubscriptions });
         }
         for (const b of batch.blocks) {
           await tx
@@ -109,6 +114,26 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           .onConflict((oc) => oc.column('chain_id').doUpdateSet({ block: batch.toBlock, updated_at: t }))
           .execute();
       });
+      if (changedSubscriptions.length && deps.onSubscriptions) {
+        const rows = [];
+        for (const k of changedSubscriptions) {
+          const row = await db
+            .selectFrom('subscriptions')
+            .selectAll()
+            .where('channel', '=', k.channel)
+            .where('subscriber', '=', k.subscriber)
+            .executeTakeFirst();
+          if (row) {
+            rows.push({
+              channel: row.channel,
+              subscriber: row.subscriber,
+              subscribed: row.subscribed === 1,
+              settingsRaw: row.settings_raw,
+            });
+          }
+        }
+        deps.onSubscriptions(rows);
+      }
       const notifications = fresh.filter((l) => l.event === 'SendNotification');
       if (notifications.length && deps.onNotifications) deps.onNotifications(notifications);
     },

@@ -1,5 +1,6 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
+import * as m002 from './002-admission.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -10,6 +11,7 @@ type MigrationModule = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise
 /** Versioned migrations, applied in name order. Append only: a released migration never changes. */
 const MIGRATIONS: Record<string, MigrationModule> = {
   '001-initial': m001,
+  '002-admission': m002,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

@@ -1,0 +1,212 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Eip155Account, parseChannelSettings, toChecksum } from '../../protocol/index.js';
+import type { DB } from '../../store/index.js';
+import type { AliasesTable, ChannelsTable } from '../../store/schema.js';
+import type { Page } from './pagination.js';
+
+export type ChannelRow = Selectable<ChannelsTable>;
+export type AliasRow = Selectable<AliasesTable>;
+
+/** Channel states as the Core contract numbers them. */
+export const CHANNEL_STATE = { DESTROYED: 0, ACTIVE: 1, DEACTIVATED: 2, BLOCKED: 3 } as const;
+
+/**
+ * The core-chain channel an account names: itself on the core chain (or without a chain id), the channel of a
+ * usable alias (declared and confirmed) on an alias chain, else null.
+ */
+export async function resolveChannelAddress(
+  db: Kysely<DB>,
+  account: Eip155Account,
+  coreChainId: number,
+): Promise<string | null> {
+  if (account.chainId === null || account.chainId === coreChainId) return account.address;
+  const alias = await db
+    .selectFrom('aliases')
+    .select('channel')
+    .where('alias_chain_id', '=', account.chainId)
+    .where('alias_address', '=', account.address)
+    .where('declared', '=', 1)
+    .where('confirmed', '=', 1)
+    .executeTakeFirst();
+  return alias?.channel ?? null;
+}
+
+/** A channel row that is not destroyed (a destroyed time-bound channel is gone, as in the original). */
+export async function findChannel(db: Kysely<DB>, channel: string): Promise<ChannelRow | null> {
+  const row = await db
+    .selectFrom('channels')
+    .selectAll()
+    .where('channel', '=', channel)
+    .where('state', '!=', CHANNEL_STATE.DESTROYED)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export async function countSubscribers(db: Kysely<DB>, channel: string): Promise<number> {
+  const row = await db
+    .selectFrom('subscriptions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('channel', '=', channel)
+    .where('subscribed', '=', 1)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function aliasesOf(db: Kysely<DB>, channels: readonly string[]): Promise<AliasRow[]> {
+  if (channels.length === 0) return [];
+  return db
+    .selectFrom('aliases')
+    .selectAll()
+    .where('channel', 'in', channels)
+    .where('declared', '=', 1)
+    .orderBy('alias_chain_id')
+    .execute();
+}
+
+/** `like` pattern matching `text` anywhere, with the pattern's own wildcards escaped. */
+export function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export interface ChannelListFilter {
+  /** Case-insensitive substring of the name or address. */
+  query?: string;
+  /** Exact tag. */
+  tag?: string;
+}
+
+/**
+ * Active channels, verified first, then by subscriber count (the original's order). The count is a correlated
+ * sub-query: cheap for the number of channels a network has; a maintained counter would replace it at scale.
+ */
+export async function listChannels(
+  db: Kysely<DB>,
+  page: Page,
+  filter: ChannelListFilter = {},
+): Promise<{ rows: (ChannelRow & { subscriber_count: number })[]; total: number }> {
+  let base = db.selectFrom('channels').where('state', '=', CHANNEL_STATE.ACTIVE);
+  if (filter.query) {
+    const pattern = containsPattern(filter.query);
+    base = base.where((eb) =>
+      eb.or([
+        eb(sql`lower(coalesce(channels.name, ''))`, 'like', sql`${pattern} escape '\\'`),
+        eb(sql`channels.channel`, 'like', sql`${pattern} escape '\\'`),
+      ]),
+    );
+  }
+  if (filter.tag) {
+    // Tags are stored as a JSON array of strings: match the quoted element.
+    const pattern = containsPattern(JSON.stringify(filter.tag));
+    base = base.where(sql`lower(coalesce(channels.tags, ''))`, 'like', sql`${pattern} escape '\\'`);
+  }
+  const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const rows = await base
+    .selectAll('channels')
+    .select((eb) =>
+      eb
+        .selectFrom('subscriptions')
+        .select((e2) => e2.fn.countAll<number>().as('c'))
+        .whereRef('subscriptions.channel', '=', 'channels.channel')
+        .where('subscriptions.subscribed', '=', 1)
+        .as('subscriber_count'),
+    )
+    .orderBy(sql`case when channels.verified_by is null then 0 else 1 end`, 'desc')
+    .orderBy('subscriber_count', 'desc')
+    .orderBy('channels.channel')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return {
+    rows: rows.map((r) => ({ ...r, subscriber_count: Number(r.subscriber_count ?? 0) })),
+    total: Number(totalRow?.n ?? 0),
+  };
+}
+
+/** Tags of a channel: stored as a JSON array by the metadata worker; a comma list is accepted too. */
+export function parseTags(raw: string | null): string[] {
+  if (!raw) return [];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (Array.isArray(parsed)) return parsed.filter((t): t is string => typeof t === 'string');
+  } catch {
+    // not JSON: fall through
+  }
+  return raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
+/** The expanded settings JSON as a STRING (the SDK `JSON.parse`s it; an object breaks `channel.send`), or null. */
+export function channelSettingsJson(
+  row: Pick<ChannelRow, 'settings_raw' | 'settings_description'>,
+): string | null {
+  if (!row.settings_raw) return null;
+  try {
+    const settings = parseChannelSettings(row.settings_raw, row.settings_description ?? '');
+    return settings.length ? JSON.stringify(settings) : null;
+  } catch {
+    // Chain data we cannot read is shown as "no settings" rather than failing the whole record.
+    return null;
+  }
+}
+
+export interface ChannelView {
+  /** Base URL for icon links (`<publicUrl>/apis/v1/channels/icon/<address>`). */
+  publicUrl: string;
+}
+
+/** Data-URI icons are served by the icon route; listing them inline made the original's pages megabytes. */
+export function iconUrl(row: Pick<ChannelRow, 'channel' | 'icon'>, view: ChannelView): string | null {
+  if (!row.icon) return null;
+  if (!row.icon.startsWith('data:')) return row.icon;
+  return `${view.publicUrl.replace(/\/$/, '')}/apis/v1/channels/icon/${toChecksum(row.channel)}`;
+}
+
+/** The channel record in the original node's shape (SDK contract §2.4); addresses plain and checksummed. */
+export function formatChannel(
+  row: ChannelRow,
+  extra: { subscriberCount: number; aliases: readonly AliasRow[] },
+  view: ChannelView,
+): Record<string, unknown> {
+  const aliases = extra.aliases
+    .filter((a) => a.channel === row.channel)
+    .map((a) => ({
+      alias_address: toChecksum(a.alias_address),
+      alias_blockchain_id: String(a.alias_chain_id),
+      is_alias_verified: a.declared === 1 && a.confirmed === 1 ? 1 : 0,
+      alias_verification_event: a.confirm_proof,
+      initiate_verification_proof: a.declare_proof,
+      verify_verification_proof: a.confirm_proof,
+    }));
+  const first = aliases[0];
+  return {
+    channel: toChecksum(row.channel),
+    ipfshash: row.ipfs_hash,
+    name: row.name,
+    info: row.info,
+    url: row.url,
+    icon: iconUrl(row, view),
+    processed: row.metadata_status === 'ok' ? 1 : 0,
+    attempts: row.metadata_attempts,
+    alias_address: first?.alias_address ?? null,
+    alias_verification_event: first?.alias_verification_event ?? null,
+    is_alias_verified: first?.is_alias_verified ?? 0,
+    alias_blockchain_id: first?.alias_blockchain_id ?? null,
+    initiate_verification_proof: first?.initiate_verification_proof ?? null,
+    verify_verification_proof: first?.verify_verification_proof ?? null,
+    activation_status: row.state === CHANNEL_STATE.ACTIVE ? 1 : 0,
+    verified_status: row.verified_by ? 1 : 0,
+    verified_by: row.verified_by ? toChecksum(row.verified_by) : null,
+    blocked: row.state === CHANNEL_STATE.BLOCKED ? 1 : 0,
+    channel_type: row.channel_type,
+    timestamp: new Date(row.created_at).toISOString(),
+    counter: null,
+    subgraph_details: row.subgraph,
+    channel_settings: channelSettingsJson(row),
+    minimal_channel_settings: row.settings_raw || null,
+    subscriber_count: extra.subscriberCount,
+    aliases,
+    tags: parseTags(row.tags),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * JSON schemas shared by the Push routes. Fastify validates params, query and body with them (coercing query
+ * strings to numbers and booleans) and the error handler turns a failure into `PUSH_ERR_VALIDATION` naming the field.
+ * Extra query keys are allowed: the SDK sends some this node ignores (`sort`, `order`, `raw`…).
+ */
+export const caipParam = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  description: 'CAIP-10 account: eip155:<chainId>:0x<address> (a bare 0x… or eip155:0x… is accepted too)',
+} as const;
+
+export const pageQuery = {
+  page: { type: 'integer', minimum: 1, default: 1, description: '1-based page number' },
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    default: 10,
+    description: 'page size; values above the node’s api.maxPageSize (default 100) are capped to it',
+  },
+} as const;
+
+export function params<K extends string>(...names: K[]) {
+  return {
+    type: 'object',
+    required: names,
+    properties: Object.fromEntries(names.map((n) => [n, caipParam])) as Record<K, typeof caipParam>,
+  } as const;
+}
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        info: { type: 'string' },
+        code: { type: 'string' },
+        field: { type: 'string' },
+        hint: { type: 'string' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,781 @@
+import pino, { type Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ChainLog } from '../../chains/types.js';
+import { nextAttemptAt } from '../../content/retry.js';
+import { isPushError, type PushError, pushError } from '../../errors.js';
+import {
+  checkIndexAgainstSettings,
+  commDomain,
+  DATA_TYPES,
+  NOTIFICATION_TYPE,
+  type NotificationPayload,
+  PAYLOAD_V1_TYPES,
+  type ParsedIdentity,
+  parseEip155,
+  parseIdentity,
+  parseProof,
+  parseSource,
+  payloadV1Message,
+  rewriteLegacyIdentity,
+  sourceForChainId,
+} from '../../protocol/index.js';
+import type { Store } from '../../store/index.js';
+import { channelSettingsOf } from '../../store/repos/feed-item.js';
+import { type AdmissionExecutor, admissionDb } from '../../store/repos/tables.js';
+import type { WriteOrigin } from '../../store/writer.js';
+import type { NotificationBus } from '../bus.js';
+import { chainInputKey } from '../chain/inputs.js';
+import type { VerifierPool } from '../verify/index.js';
+import { type AdmissionChain, type ChainClient, createChainClient } from './chain-client.js';
+import { type ContentIpfs, type ContentSubgraph, resolveContent } from './content.js';
+import { fileNotification } from './deliver.js';
+import { assertChannelCanSend, type ChannelRow, isDelegate, resolveChannel } from './gate.js';
+import { type BucketPolicy, createRateLimiter } from './rate-limit.js';
+import { checkTypedSigner } from './signer.js';
+import { createSubscriptionDoor, type SubscriptionBody, type SubscriptionResult } from './subscribe.js';
+
+export interface AdmissionLimits {
+  /** Longest accepted `identity` (bytes of UTF-8). Default 256 KiB (a 1,000-recipient subset fits). */
+  maxIdentityBytes: number;
+  /** Token bucket per client IP (checked before any work), or null for none. */
+  perIp: BucketPolicy | null;
+  /** Token bucket per core channel (checked after the signature, so forgeries cannot drain it), or null. */
+  perChannel: BucketPolicy | null;
+  /** Background content retries: backoff and the attempt after which a notification is marked failed. */
+  contentRetry: { baseMs: number; maxMs: number; maxAttempts: number; intervalMs: number; batch: number };
+}
+
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  maxIdentityBytes: 256 * 1024,
+  perIp: { capacity: 200, refillPerSecond: 100 },
+  perChannel: { capacity: 100, refillPerSecond: 50 },
+  contentRetry: { baseMs: 5_000, maxMs: 15 * 60_000, maxAttempts: 12, intervalMs: 1_000, batch: 50 },
+};
+
+export interface AdmissionDeps {
+  store: Store;
+  coreChainId: number;
+  /** Every chain this node serves: its Comm (EIP-712 domain), RPC URLs (receipts, ERC-1271) and NPIP block. */
+  chains: AdmissionChain[];
+  verifier?: VerifierPool;
+  ipfs?: ContentIpfs;
+  subgraph?: ContentSubgraph;
+  bus: NotificationBus;
+  logger?: Logger;
+  registry?: Registry;
+  limits?: Partial<AdmissionLimits>;
+  now?: () => number;
+  /** Override the RPC readers (tests); default: one viem client per chain with rpcUrls. */
+  chainClients?: Map<number, ChainClient>;
+}
+
+/** The body of `POST /apis/v1/payloads` (SDK contract §2.10). */
+export interface PayloadBody {
+  verificationProof: unknown;
+  sender: unknown;
+  recipient: unknown;
+  source: unknown;
+  identity: unknown;
+}
+
+export interface RequestMeta {
+  ip?: string | undefined;
+  /** ms; default now. For signed requests this is the notification's (or opt-in's) time. */
+  receivedAt?: number | undefined;
+}
+
+export interface AdmitResult {
+  notificationId: number;
+  status: 'admitted' | 'pending_content';
+  duplicate: boolean;
+}
+
+export interface NotificationState {
+  id: number;
+  status: 'admitted' | 'pending_content' | 'failed';
+  attempts: number;
+  nextAttemptAt: number | null;
+  error: string | null;
+}
+
+export interface Admission {
+  admitPayload(body: PayloadBody, meta?: RequestMeta): Promise<AdmitResult>;
+  admitChainNotification(log: ChainLog): Promise<AdmitResult | null>;
+  /** For the chain sink's `onNotifications` hook: admits each in order; failures are logged, never thrown. */
+  admitChainNotifications(logs: readonly ChainLog[]): Promise<void>;
+  subscribe(channel: string, body: SubscriptionBody, meta?: RequestMeta): Promise<SubscriptionResult>;
+  unsubscribe(channel: string, body: SubscriptionBody, meta?: RequestMeta): Promise<SubscriptionResult>;
+  notificationState(id: number): Promise<NotificationState | null>;
+  /** Runs one round of content retries now (also what the background timer does). Returns how many were tried. */
+  retryPendingContent(): Promise<number>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  if (typeof v !== 'string' || v === '') {
+    throw pushError('PUSH_ERR_VALIDATION', `${name} is required and must be a string`, { field: name });
+  }
+  return v;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    /UNIQUE constraint/.test(e?.message ?? '')
+  );
+}
+
+/**
+ * The admission pipeline: every notification and every opt-in, whatever door it comes through, is verified,
+ * resolved, filed and announced here. See `index.ts` for the contract the doors rely on.
+ */
+export function createAdmission(deps: AdmissionDeps): Admission {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const now = deps.now ?? Date.now;
+  const limits: AdmissionLimits = { ...DEFAULT_ADMISSION_LIMITS, ...deps.limits };
+  const db = admissionDb(deps.store.db);
+  const chains = new Map(deps.chains.map((c) => [c.chainId, c]));
+  const clients = new Map<number, ChainClient>(deps.chainClients ?? []);
+  for (const c of deps.chains)
+    if (!clients.has(c.chainId) && c.rpcUrls.length > 0) clients.set(c.chainId, createChainClient(c));
+  const ipLimiter = limits.perIp ? createRateLimiter(limits.perIp, 'client IP') : null;
+  const channelLimiter = limits.perChannel ? createRateLimiter(limits.perChannel, 'channel') : null;
+
+  const registry = deps.registry;
+  const admitted = new Counter({
+    name: 'push_node_admission_total',
+    help: 'Admission requests by door and result (admitted, pending_content, duplicate, or the error code)',
+    labelNames: ['door', 'result'] as const,
+    registers: registry ? [registry] : [],
+  });
+  const duration = new Histogram({
+    name: 'push_node_admission_duration_seconds',
+    help: 'Time to admit one request, by door',
+    labelNames: ['door'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: registry ? [registry] : [],
+  });
+
+  function chainOf(chainId: number, fieldName: string): AdmissionChain {
+    const c = chains.get(chainId);
+    if (!c) {
+      throw pushError('PUSH_ERR_CHAIN_NOT_SUPPORTED', `Chain ${chainId} is not configured on this node`, {
+        field: fieldName,
+        details: { chainId, configured: [...chains.keys()] },
+      });
+    }
+    return c;
+  }
+
+  async function measured<T>(door: string, fn: () => Promise<T>, resultOf: (r: T) => string): Promise<T> {
+    const end = duration.startTimer({ door });
+    try {
+      const r = await fn();
+      admitted.inc({ door, result: resultOf(r) });
+      return r;
+    } catch (err) {
+      admitted.inc({ door, result: isPushError(err) ? err.code : 'PUSH_ERR_INTERNAL' });
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  async function existing(
+    key: string,
+  ): Promise<{ id: number; status: string; sender: string; identity: string } | undefined> {
+    return db
+      .selectFrom('notifications')
+      .select(['id', 'status', 'sender', 'identity'])
+      .where('input_key', '=', key)
+      .executeTakeFirst();
+  }
+
+  const asResult = (row: { id: number; status: string }, duplicate: boolean): AdmitResult => ({
+    notificationId: Number(row.id),
+    status: row.status === 'admitted' ? 'admitted' : 'pending_content',
+    duplicate,
+  });
+
+  interface NewNotification {
+    key: string;
+    input: { kind: 'http'; body: string } | null;
+    origin: WriteOrigin | null;
+    channel: ChannelRow;
+    sender: string;
+    chainId: number;
+    source: string;
+    proof: string;
+    delegate: string | null;
+    identity: string;
+    ts: number;
+    recipient: string | null;
+    content:
+      | { kind: 'ready'; payload: NotificationPayload }
+      | { kind: 'later'; code: string; message: string };
+  }
+
+  /** Stores a verified notification (and files it when its content is known), then announces it. */
+  async function store(n: NewNotification): Promise<AdmitResult> {
+    const t = now();
+    let event: Awaited<ReturnType<typeof fileNotification>> | null = null;
+    let id: number;
+    try {
+      id = await deps.store.db.transaction().execute(async (trx) => {
+        const tx = admissionDb(trx);
+        if (n.input) {
+          await tx
+            .insertInto('inputs')
+            .values({
+              key: n.key,
+              kind: 'http',
+              event: 'Payload',
+              chain_id: null,
+              block_number: null,
+              block_hash: null,
+              log_index: null,
+              tx_hash: null,
+              body: n.input.body,
+              ts: n.ts,
+              created_at: t,
+            })
+            .onConflict((oc) => oc.column('key').doNothing())
+            .execute();
+        }
+        const ready = n.content.kind === 'ready';
+        const inserted = await tx
+          .insertInto('notifications')
+          .values({
+            input_key: n.key,
+            channel: n.channel.channel,
+            sender: n.sender,
+            delegate: n.delegate,
+            chain_id: n.chainId,
+            source: n.source,
+            type: ready ? (n.content as { payload: NotificationPayload }).payload.data.type : 0,
+            ts: n.ts,
+            identity: n.identity,
+            payload: null,
+            recipients: null,
+            hidden: 0,
+            etime: null,
+            status: 'pending_content',
+            created_at: t,
+            idx: null,
+            content_attempts: ready ? 0 : 1,
+            content_next_at: ready ? 0 : nextAttemptAt(1, t, limits.contentRetry),
+            content_error: ready
+              ? null
+              : `${(n.content as { code: string }).code}: ${(n.content as { message: string }).message}`,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const newId = Number(inserted.id);
+        if (n.origin?.journal) {
+          await tx
+            .insertInto('journal')
+            .values({
+              chain_id: n.origin.chainId,
+              block_number: n.origin.blockNumber,
+              table_name: 'notifications',
+              row_key: JSON.stringify({ id: newId }),
+              old_row: null,
+            })
+            .execute();
+        }
+        if (n.content.kind === 'ready') {
+          event = await fileNotification(tx, n.origin, {
+            id: newId,
+            ts: n.ts,
+            channel: n.channel,
+            sender: n.sender,
+            source: n.source,
+            proof: n.proof,
+            delegate: n.delegate,
+            payload: n.content.payload,
+            recipient: n.recipient,
+            epoch: Math.floor(t / 1000),
+          });
+        }
+        return newId;
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // A concurrent request with the same proof won the race: same outcome, no second event.
+      const row = await existing(n.key);
+      if (!row) throw err;
+      return asResult(row, true);
+    }
+    if (event) deps.bus.publish(event);
+    return { notificationId: id, status: event ? 'admitted' : 'pending_content', duplicate: false };
+  }
+
+  function checkPayloadShape(
+    payload: NotificationPayload,
+    settingsOwner: ChannelRow,
+    recipient: string | null,
+  ): void {
+    if (payload.data.index) {
+      checkIndexAgainstSettings(
+        channelSettingsOf(settingsOwner.settings_raw, settingsOwner.settings_description),
+        payload.data.index,
+        'identity.data.index',
+      );
+    }
+    if (payload.data.type === NOTIFICATION_TYPE.TARGETED && !recipient && payload.recipients.length === 0) {
+      throw pushError('PUSH_ERR_VALIDATION', 'A targeted notification needs a recipient', {
+        field: 'recipient',
+      });
+    }
+  }
+
+  async function admitPayloadInner(body: PayloadBody, meta: RequestMeta): Promise<AdmitResult> {
+    if (body === null || typeof body !== 'object') {
+      throw pushError('PUSH_ERR_VALIDATION', 'The body must be a JSON object', { field: 'body' });
+    }
+    if (meta.ip && ipLimiter) ipLimiter.take(meta.ip);
+    const b = body as unknown as Record<string, unknown>;
+    const proofText = field(b, 'verificationProof');
+    const identityText = field(b, 'identity');
+    const senderText = field(b, 'sender');
+    const sourceText = field(b, 'source');
+    const recipientText = field(b, 'recipient');
+    if (Buffer.byteLength(identityText) > limits.maxIdentityBytes) {
+      throw pushError('PUSH_ERR_BODY_TOO_LARGE', `identity is larger than ${limits.maxIdentityBytes} bytes`, {
+        field: 'identity',
+        hint: 'pin large payloads to IPFS and send 1+<cid>',
+      });
+    }
+    const proof = parseProof(proofText, 'verificationProof');
+    if (proof.kind === 'pgpv4') {
+      throw pushError('PUSH_ERR_UNSUPPORTED_PROOF', 'pgpv4 proofs are not supported by this node yet', {
+        field: 'verificationProof',
+        hint: 'sign with EIP-712 (eip712v2): use a PushAPI instance without a PGP key',
+      });
+    }
+    if (proof.kind === 'eip712') {
+      throw pushError(
+        'PUSH_ERR_UNSUPPORTED_PROOF',
+        'bare eip712 proofs sign subscriptions, not notifications',
+        {
+          field: 'verificationProof',
+          hint: 'use eip712v2:<sig> over {data: identity}',
+        },
+      );
+    }
+    const source = parseSource(sourceText, 'source');
+    const sender = parseEip155(senderText, 'sender');
+    if (sender.chainId === null) {
+      throw pushError('PUSH_ERR_INVALID_CAIP', 'sender must be a full CAIP eip155:<chainId>:0x…', {
+        field: 'sender',
+      });
+    }
+    if (source.kind === 'chain' && source.chainId !== sender.chainId) {
+      throw pushError(
+        'PUSH_ERR_SOURCE_MISMATCH',
+        `source ${source.source} is chain ${source.chainId} but sender is on chain ${sender.chainId}`,
+        { field: 'source' },
+      );
+    }
+    if (source.kind === 'special' && source.source !== 'THE_GRAPH') {
+      throw pushError('PUSH_ERR_INVALID_SOURCE', `source ${source.source} is not accepted by this node`, {
+        field: 'source',
+      });
+    }
+    if (source.kind === 'special' && (proof.kind !== 'thegraph' || sender.chainId !== deps.coreChainId)) {
+      throw pushError(
+        'PUSH_ERR_SOURCE_MISMATCH',
+        'THE_GRAPH notifications carry a thegraph proof from a core-chain channel',
+        { field: 'source' },
+      );
+    }
+    if (proof.kind !== 'thegraph' && source.kind === 'special') throw pushError('PUSH_ERR_SOURCE_MISMATCH');
+    const chain = chainOf(sender.chainId, 'sender');
+    // Subset requests name the channel; a legacy subset names a comma-separated list (read from the payload).
+    const recipient = recipientText.includes(',') ? null : parseEip155(recipientText, 'recipient').address;
+    const identity = parseIdentity(identityText, 'identity');
+
+    let key = proofText;
+    let ts = meta.receivedAt ?? now();
+    if (proof.kind !== 'eip155') {
+      const dup = await existing(key);
+      if (dup && dup.sender === `eip155:${sender.chainId}:${sender.address}` && dup.identity === identityText)
+        return asResult(dup, true);
+    }
+
+    const { channel } = await resolveChannel(db, deps.coreChainId, sender.chainId, sender.address, 'sender');
+    assertChannelCanSend(channel, 'sender');
+
+    let delegate: string | null = null;
+    const client = clients.get(sender.chainId);
+    if (proof.kind === 'eip712v2' || proof.kind === 'eip712v1') {
+      const domain = commDomain(sender.chainId, chain.comm);
+      let typed: Parameters<typeof checkTypedSigner>[0]['typed'];
+      if (proof.kind === 'eip712v2') {
+        typed = { domain, types: DATA_TYPES, primaryType: 'Data', message: { data: identityText } };
+      } else {
+        if (identity.storageType !== 2) {
+          throw pushError('PUSH_ERR_UNSUPPORTED_PROOF', 'eip712v1 proofs sign an inline payload (2+<json>)', {
+            field: 'verificationProof',
+          });
+        }
+        const data = identity.payload.data;
+        typed = {
+          domain,
+          types: PAYLOAD_V1_TYPES,
+          primaryType: 'Data',
+          message: { ...payloadV1Message((data ?? {}) as Record<string, unknown>) },
+        };
+      }
+      const who = await checkTypedSigner({
+        typed,
+        signature: proof.signature,
+        accounts: [sender.address],
+        isAllowed: (r) => isDelegate(db, sender.chainId as number, sender.address, r),
+        verifier: deps.verifier,
+        chain: client,
+        field: 'verificationProof',
+      });
+      if (who.via === 'delegate') delegate = who.signer;
+    } else if (proof.kind === 'eip155') {
+      if (proof.chainId !== sender.chainId) {
+        throw pushError(
+          'PUSH_ERR_SOURCE_MISMATCH',
+          `the proof's chain ${proof.chainId} is not the sender's chain ${sender.chainId}`,
+          { field: 'verificationProof' },
+        );
+      }
+      if (!client)
+        throw pushError('PUSH_ERR_CHAIN_NOT_SUPPORTED', `No RPC configured for chain ${proof.chainId}`, {
+          field: 'verificationProof',
+        });
+      const logs = (await client.sendNotificationLogs(proof.txHash)).filter(
+        (l) =>
+          l.channel === sender.address &&
+          rewriteLegacyIdentity(l.identity, l.blockNumber, chain.npipBlock) === identityText,
+      );
+      if (logs.length === 0) {
+        throw pushError(
+          'PUSH_ERR_TX_PROOF_INVALID',
+          `Transaction ${proof.txHash} emitted no SendNotification by ${sender.address} with this identity`,
+          { field: 'verificationProof' },
+        );
+      }
+      // Several notifications per transaction are allowed: the one for this recipient, else the first not yet filed.
+      const ordered = [...logs.filter((l) => recipient !== null && l.recipient === recipient), ...logs];
+      let chosen = ordered[0]!;
+      let firstDup: { id: number; status: string } | undefined;
+      for (const l of ordered) {
+        const k = chainInputKey({ chainId: proof.chainId, blockHash: l.blockHash, logIndex: l.logIndex });
+        const dup = await existing(k);
+        if (!dup) {
+          chosen = l;
+          break;
+        }
+        firstDup ??= dup;
+        chosen = l;
+        if (l === ordered[ordered.length - 1]) return asResult(firstDup, true);
+      }
+      key = chainInputKey({ chainId: proof.chainId, blockHash: chosen.blockHash, logIndex: chosen.logIndex });
+      ts = (await client.blockTimestamp(chosen.blockNumber)) * 1000;
+    } else if (proof.kind === 'thegraph') {
+      const subgraphId = channel.subgraph ? channel.subgraph.slice(channel.subgraph.indexOf('+') + 1) : null;
+      if (
+        identity.storageType !== 3 ||
+        subgraphId !== proof.subgraphId ||
+        identity.subgraphId !== proof.subgraphId ||
+        identity.counter !== proof.counter
+      ) {
+        throw pushError(
+          'PUSH_ERR_SIGNER_NOT_AUTHORIZED',
+          'The thegraph proof does not match the channel subgraph and the identity',
+          { field: 'verificationProof' },
+        );
+      }
+    }
+
+    if (channelLimiter) channelLimiter.take(channel.channel, now());
+
+    const content = await resolveContent(identity, deps, { retryMismatch: false, field: 'identity' });
+    if (content.kind === 'ready') checkPayloadShape(content.payload, channel, recipient);
+    return store({
+      key,
+      input: {
+        kind: 'http',
+        body: JSON.stringify({
+          verificationProof: proofText,
+          sender: senderText,
+          recipient: recipientText,
+          source: sourceText,
+          identity: identityText,
+        }),
+      },
+      origin: null,
+      channel,
+      sender: `eip155:${sender.chainId}:${sender.address}`,
+      chainId: sender.chainId,
+      source: sourceText,
+      proof: proofText,
+      delegate,
+      identity: identityText,
+      ts,
+      recipient,
+      content,
+    });
+  }
+
+  async function admitChainInner(log: ChainLog): Promise<AdmitResult | null> {
+    const key = chainInputKey(log);
+    const dup = await existing(key);
+    if (dup) return asResult(dup, true);
+    // The indexer records the log first; if a reorg removed it since, there is nothing to admit.
+    const input = await db.selectFrom('inputs').select('key').where('key', '=', key).executeTakeFirst();
+    if (!input) return null;
+    const chain = chainOf(log.chainId, 'chainId');
+    const channelAddress = String(log.args.channel ?? '').toLowerCase();
+    const recipient = String(log.args.recipient ?? '').toLowerCase();
+    const rawIdentity = String(log.args.identity ?? '');
+    const identityText = rewriteLegacyIdentity(rawIdentity, log.blockNumber, chain.npipBlock);
+    const identity: ParsedIdentity = parseIdentity(identityText, 'identity');
+    const { channel } = await resolveChannel(db, deps.coreChainId, log.chainId, channelAddress, 'channel');
+    assertChannelCanSend(channel, 'channel');
+    const content = await resolveContent(identity, deps, { retryMismatch: true, field: 'identity' });
+    return store({
+      key,
+      input: null,
+      // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
+      origin: { chainId: log.chainId, blockNumber: log.blockNumber, journal: true },
+      channel,
+      sender: `eip155:${log.chainId}:${channelAddress}`,
+      chainId: log.chainId,
+      source: sourceForChainId(log.chainId) ?? `eip155:${log.chainId}`,
+      proof: `eip155:${log.chainId}:${log.txHash}`,
+      delegate: null,
+      identity: identityText,
+      ts: log.timestamp * 1000,
+      recipient: /^0x[0-9a-f]{40}$/.test(recipient) ? recipient : null,
+      content,
+    });
+  }
+
+  async function retryOne(row: {
+    id: number;
+    input_key: string;
+    identity: string;
+    content_attempts: number;
+    chain_id: number;
+    sender: string;
+    source: string;
+    ts: number;
+  }): Promise<void> {
+    const input = await db
+      .selectFrom('inputs')
+      .selectAll()
+      .where('key', '=', row.input_key)
+      .executeTakeFirst();
+    let recipient: string | null = null;
+    let origin: WriteOrigin | null = null;
+    if (input) {
+      const body = JSON.parse(input.body) as { recipient?: string; args?: { recipient?: string } };
+      const r = (input.kind === 'chain' ? body.args?.recipient : body.recipient) ?? '';
+      try {
+        recipient = r.includes(',') ? null : parseEip155(r).address;
+      } catch {
+        recipient = null;
+      }
+      if (input.kind === 'chain' && input.block_number !== null)
+        origin = { chainId: Number(input.chain_id), blockNumber: Number(input.block_number), journal: true };
+    }
+    const t = now();
+    const attempts = Number(row.content_attempts) + 1;
+    const fail = async (message: string, permanent: boolean) => {
+      const failed = permanent || attempts >= limits.contentRetry.maxAttempts;
+      await db
+        .updateTable('notifications')
+        .set({
+          content_attempts: attempts,
+          content_next_at: failed ? 0 : nextAttemptAt(attempts, t, limits.contentRetry),
+          content_error: message,
+          status: failed ? 'failed' : 'pending_content',
+        })
+        .where('id', '=', row.id)
+        .execute();
+      if (failed)
+        logger.warn(
+          { notification: row.id, attempts, message },
+          'notification content could not be resolved; marked failed',
+        );
+    };
+    let outcome: Awaited<ReturnType<typeof resolveContent>>;
+    try {
+      outcome = await resolveContent(parseIdentity(row.identity), deps, {
+        retryMismatch: true,
+        field: 'identity',
+      });
+    } catch (err) {
+      await fail(isPushError(err) ? `${err.code}: ${err.message}` : String(err), true);
+      return;
+    }
+    if (outcome.kind === 'later') {
+      await fail(`${outcome.code}: ${outcome.message}`, false);
+      return;
+    }
+    const payload = outcome.payload;
+    const event = await deps.store.db.transaction().execute(async (trx) => {
+      const tx: AdmissionExecutor = admissionDb(trx);
+      const current = await tx
+        .selectFrom('notifications')
+        .select('status')
+        .where('id', '=', row.id)
+        .executeTakeFirst();
+      if (current?.status !== 'pending_content') return null;
+      const channelRow = await tx
+        .selectFrom('notifications as n')
+        .innerJoin('channels as c', 'c.channel', 'n.channel')
+        .selectAll('c')
+        .where('n.id', '=', row.id)
+        .executeTakeFirst();
+      if (!channelRow) return null;
+      await tx
+        .updateTable('notifications')
+        .set({ content_attempts: attempts })
+        .where('id', '=', row.id)
+        .execute();
+      return fileNotification(tx, origin, {
+        id: Number(row.id),
+        ts: Number(row.ts),
+        channel: channelRow,
+        sender: row.sender,
+        source: row.source,
+        proof: row.input_key.startsWith('chain:')
+          ? `eip155:${row.chain_id}:${input?.tx_hash ?? ''}`
+          : row.input_key,
+        delegate: null,
+        payload,
+        recipient,
+        epoch: Math.floor(t / 1000),
+      });
+    });
+    if (event) deps.bus.publish(event);
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+
+  async function retryPendingContent(): Promise<number> {
+    if (running) return running;
+    running = (async () => {
+      const due = await db
+        .selectFrom('notifications')
+        .select(['id', 'input_key', 'identity', 'content_attempts', 'chain_id', 'sender', 'source', 'ts'])
+        .where('status', '=', 'pending_content')
+        .where('content_next_at', '<=', now())
+        .orderBy('content_next_at')
+        .limit(limits.contentRetry.batch)
+        .execute();
+      for (const row of due) {
+        try {
+          await retryOne({ ...row, id: Number(row.id) });
+        } catch (err) {
+          logger.error({ err, notification: row.id }, 'content retry failed');
+        }
+      }
+      return due.length;
+    })();
+    try {
+      return await running;
+    } finally {
+      running = null;
+    }
+  }
+
+  const subscriptions = createSubscriptionDoor({
+    db,
+    store: deps.store,
+    coreChainId: deps.coreChainId,
+    chainOf,
+    clients,
+    verifier: deps.verifier,
+    ipLimiter,
+    now,
+  });
+
+  return {
+    admitPayload: (body, meta = {}) =>
+      measured(
+        'http',
+        () => admitPayloadInner(body, meta),
+        (r) => (r.duplicate ? 'duplicate' : r.status),
+      ),
+    admitChainNotification: (log) =>
+      measured(
+        'chain',
+        () => admitChainInner(log),
+        (r) => (r === null ? 'orphaned' : r.duplicate ? 'duplicate' : r.status),
+      ),
+    async admitChainNotifications(logs) {
+      for (const log of logs) {
+        try {
+          await this.admitChainNotification(log);
+        } catch (err) {
+          const e = err as PushError;
+          logger.warn(
+            {
+              chainId: log.chainId,
+              tx: log.txHash,
+              logIndex: log.logIndex,
+              code: e?.code,
+              err: isPushError(err) ? undefined : err,
+            },
+            `on-chain notification not admitted: ${e?.message ?? String(err)}`,
+          );
+        }
+      }
+    },
+    subscribe: (channel, body, meta = {}) =>
+      measured(
+        'subscribe',
+        () => subscriptions.apply('Subscribe', channel, body, meta),
+        (r) => r.status,
+      ),
+    unsubscribe: (channel, body, meta = {}) =>
+      measured(
+        'unsubscribe',
+        () => subscriptions.apply('Unsubscribe', channel, body, meta),
+        (r) => r.status,
+      ),
+    async notificationState(id) {
+      const row = await db
+        .selectFrom('notifications')
+        .select(['id', 'status', 'content_attempts', 'content_next_at', 'content_error'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return null;
+      return {
+        id: Number(row.id),
+        status: row.status,
+        attempts: Number(row.content_attempts),
+        nextAttemptAt: row.status === 'pending_content' ? Number(row.content_next_at) : null,
+        error: row.content_error,
+      };
+    },
+    retryPendingContent,
+    async start() {
+      if (timer) return;
+      timer = setInterval(() => {
+        retryPendingContent().catch((err) => logger.error({ err }, 'content retry round failed'));
+      }, limits.contentRetry.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (running) await running.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,329 @@
+import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { Server, type Socket } from 'socket.io';
+import { isPushError } from '../errors.js';
+import type { AdmittedNotification, NotificationBus } from '../ingest/bus.js';
+import { normalizeRecipient } from '../protocol/index.js';
+import type { DB } from '../store/index.js';
+import type { FeedItem } from '../store/repos/feed-item.js';
+import { channelSettingsOf, reachesSubscriber } from '../store/repos/feed-item.js';
+import { createDeliveryHub, type DeliveryHub } from './delivery.js';
+import { createSubscriberIndex, type SubscriberIndex } from './subscriber-index.js';
+
+/** Socket events, as the SDK and the original node name them. */
+export const EVENTS = {
+  USER_FEEDS: 'userFeeds',
+  USER_SPAM_FEEDS: 'userSpamFeeds',
+  LIVE_FEEDS: 'liveFeeds',
+  HISTORICAL_FEEDS: 'historicalFeeds',
+  /** Sent once after a resume backlog, so a client knows it is live: `{lastId, count, truncated}`. */
+  RESUMED: 'resumed',
+} as const;
+
+/** Cross-process messages (socket.io server-side emits through the Redis adapter). */
+const RELAY_NOTIFICATION = 'push:notification';
+const RELAY_SUBSCRIPTION = 'push:subscription';
+
+export interface MissedItem {
+  box: 'inbox' | 'spam';
+  item: FeedItem;
+}
+
+/** Reads what an address missed: items with |payload_id| > lastId, oldest first, at most `limit`. */
+export type MissedFeedLoader = (address: string, lastId: number, limit: number) => Promise<MissedItem[]>;
+
+export interface RealtimeDeps {
+  server: HttpServer;
+  bus: NotificationBus;
+  store: { db: Kysely<DB> };
+  logger?: Logger;
+  /** With a Redis URL, processes share fan-out through the socket.io Redis adapter. */
+  redisUrl?: string | undefined;
+  registry?: Registry;
+  /** Loads the backlog of a resuming client; without it `lastId` is ignored. */
+  missed?: MissedFeedLoader;
+  /** Open notification sockets allowed per address (the original allowed 10). */
+  maxSocketsPerAddress?: number;
+  /** Largest backlog sent on resume; a client further behind pages the REST feed. */
+  resumeLimit?: number;
+}
+
+export interface SubscriptionChange {
+  /** Core-chain channel address. */
+  channel: string;
+  /** Any CAIP form or bare address. */
+  subscriber: string;
+  subscribed: boolean;
+  settingsRaw: string | null;
+}
+
+export interface Realtime {
+  io: Server;
+  /** Resolves once the Redis adapter (if any) is connected. */
+  ready(): Promise<void>;
+  /** Keep the live index current after an opt-in/out admitted by this process (relayed to the others). */
+  noteSubscription(change: SubscriptionChange): void;
+  /** Sockets connected to this process. */
+  socketCount(): number;
+  close(): Promise<void>;
+}
+
+interface SocketState {
+  address: string;
+  /** Live events held while the resume backlog is read, flushed after it (deduplicated by id). */
+  pending: { event: string; item: FeedItem }[] | null;
+}
+
+const idOf = (item: FeedItem) => Math.abs(Number(item.payload_id));
+
+/** A socket's address from the handshake query: any CAIP form or bare address, normalised to `eip155:0x<lower>`. */
+function addressOf(socket: Socket): string | null {
+  const raw = socket.handshake.query.address;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (typeof value !== 'string' || value === '') return null;
+  try {
+    return normalizeRecipient(value);
+  } catch (err) {
+    if (isPushError(err)) return null;
+    throw err;
+  }
+}
+
+function lastIdOf(socket: Socket): number | null {
+  const auth = socket.handshake.auth as { lastId?: unknown } | undefined;
+  const raw = socket.handshake.query.lastId ?? auth?.lastId;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined || value === null || value === '') return null;
+  const n = Number(value);
+  // A subset's spam copy carries the negative id: both halves share one id sequence.
+  return Number.isSafeInteger(n) ? Math.abs(n) : null;
+}
+
+/**
+ * Live feeds over socket.io v4 on the node's HTTP server, as `@pushprotocol/socket` and the SDK's `PushStream`
+ * connect: `?address=<caip>`; events `userFeeds` / `userSpamFeeds` with one SDK feed item each. `?mode=delivery`
+ * registers a Web2 delivery node (`liveFeeds`, `historicalFeeds`). `?lastId=<payload_id>` (or `auth.lastId`) resumes:
+ * the client first receives, oldest first, what it missed after that id, then the live stream, without gaps or
+ * duplicates.
+ */
+export function createRealtime(deps: RealtimeDeps): Realtime {
+  const logger = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'realtime' });
+  const maxPerAddress = deps.maxSocketsPerAddress ?? 10;
+  const resumeLimit = deps.resumeLimit ?? 1000;
+  const io = new Server(deps.server, {
+    serveClient: false,
+    cors: { origin: true, credentials: false },
+    // Feed items are small; compression costs more CPU than it saves on a 10k-socket broadcast.
+    perMessageDeflate: false,
+  });
+
+  const index: SubscriberIndex = createSubscriberIndex();
+  /** Local sockets per address (notification mode). */
+  const socketsByAddress = new Map<string, Set<Socket>>();
+  const states = new WeakMap<Socket, SocketState>();
+  const delivery: DeliveryHub = createDeliveryHub({ io, db: deps.store.db, logger });
+
+  const registers = deps.registry ? [deps.registry] : [];
+  const emitted = new Counter({
+    name: 'push_node_realtime_emits_total',
+    help: 'Feed items emitted to notification sockets, by event',
+    labelNames: ['event'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'push_node_realtime_sockets',
+    help: 'Notification and delivery sockets connected to this process',
+    registers,
+    collect() {
+      this.set(io.of('/').sockets.size);
+    },
+  });
+
+  let redis: { pub: Redis; sub: Redis } | null = null;
+  let readyPromise: Promise<void> = Promise.resolve();
+  if (deps.redisUrl) {
+    const pub = new Redis(deps.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+    redis = { pub, sub };
+    io.adapter(createAdapter(pub, sub));
+    const isReady = (c: Redis) =>
+      c.status === 'ready' ? Promise.resolve() : new Promise<void>((r) => c.once('ready', () => r()));
+    readyPromise = Promise.all([isReady(pub), isReady(sub)]).then(() => undefined);
+  }
+
+  /** Emits to local sockets: live ones in one encode, resuming ones queued. */
+  function emitTo(sockets: Iterable<Socket>, event: string, item: FeedItem) {
+    const live: string[] = [];
+    for (const s of sockets) {
+      const st = states.get(s);
+      if (st?.pending) st.pending.push({ event, item });
+      else live.push(s.id);
+    }
+    if (live.length === 0) return;
+    // Each socket is in the room named by its id: one packet encoding for all of them.
+    io.local.to(live).emit(event, item);
+    emitted.inc({ event }, live.length);
+  }
+
+  function socketsOf(recipient: string): Set<Socket> | undefined {
+    try {
+      return socketsByAddress.get(normalizeRecipient(recipient));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Fans one admitted notification out to this process's sockets. */
+  function fanOut(event: AdmittedNotification) {
+    const { recipients, feedItem, spamFeedItem } = event;
+    if (recipients.inbox === 'subscribers') {
+      const settings = channelSettingsOf(
+        event.audience.channelSettingsRaw,
+        event.audience.channelSettingsDescription,
+      );
+      const targets: Socket[] = [];
+      for (const [address, settingsRaw] of index.subscribersOf(event.notification.channel)) {
+        if (!reachesSubscriber(settings, settingsRaw, event.audience.index)) continue;
+        const set = socketsByAddress.get(address);
+        if (set) for (const s of set) targets.push(s);
+      }
+      emitTo(targets, EVENTS.USER_FEEDS, feedItem);
+    } else {
+      const targets: Socket[] = [];
+      for (const r of recipients.inbox) for (const s of socketsOf(r) ?? []) targets.push(s);
+      emitTo(targets, EVENTS.USER_FEEDS, feedItem);
+    }
+    if (recipients.spam.length) {
+      const targets: Socket[] = [];
+      for (const r of recipients.spam) for (const s of socketsOf(r) ?? []) targets.push(s);
+      emitTo(targets, EVENTS.USER_SPAM_FEEDS, spamFeedItem ?? feedItem);
+    }
+    delivery.publish(event);
+  }
+
+  const unsubscribeBus = deps.bus.subscribe((event) => {
+    fanOut(event);
+    if (redis) io.serverSideEmit(RELAY_NOTIFICATION, event);
+  });
+  io.on(RELAY_NOTIFICATION, (event: AdmittedNotification) => fanOut(event));
+
+  function applySubscription(change: SubscriptionChange) {
+    let address: string;
+    try {
+      address = normalizeRecipient(change.subscriber);
+    } catch {
+      return;
+    }
+    index.note(change.channel.toLowerCase(), address, change.subscribed, change.settingsRaw);
+  }
+  io.on(RELAY_SUBSCRIPTION, (change: SubscriptionChange) => applySubscription(change));
+
+  async function loadSubscriptions(address: string) {
+    const plain = address.startsWith('eip155:') ? address.slice('eip155:'.length) : address;
+    const rows = await deps.store.db
+      .selectFrom('subscriptions')
+      .select(['channel', 'settings_raw'])
+      .where('subscriber', '=', plain)
+      .where('subscribed', '=', 1)
+      .execute();
+    index.load(
+      address,
+      rows.map((r) => ({ channel: r.channel, settingsRaw: r.settings_raw })),
+    );
+  }
+
+  async function resume(socket: Socket, state: SocketState, lastId: number) {
+    let backlog: MissedItem[] = [];
+    try {
+      backlog = deps.missed ? await deps.missed(state.address, lastId, resumeLimit + 1) : [];
+    } catch (err) {
+      logger.warn({ err, address: state.address }, 'resume backlog could not be read');
+    }
+    const truncated = backlog.length > resumeLimit;
+    // The loader returns the newest items; a client further behind than that is told so and pages the REST feed.
+    if (truncated) backlog = backlog.slice(backlog.length - resumeLimit);
+    const sent = new Set<number>();
+    for (const m of backlog) {
+      sent.add(idOf(m.item));
+      socket.emit(m.box === 'spam' ? EVENTS.USER_SPAM_FEEDS : EVENTS.USER_FEEDS, m.item);
+    }
+    // Live events that arrived while reading are flushed after the backlog, skipping those it already held.
+    const pending = state.pending ?? [];
+    state.pending = null;
+    let last = lastId;
+    for (const m of backlog) last = Math.max(last, idOf(m.item));
+    for (const p of pending) {
+      if (sent.has(idOf(p.item)) || idOf(p.item) <= lastId) continue;
+      socket.emit(p.event, p.item);
+      last = Math.max(last, idOf(p.item));
+    }
+    socket.emit(EVENTS.RESUMED, { lastId: last, count: backlog.length, truncated });
+  }
+
+  io.on('connection', (socket) => {
+    const mode = socket.handshake.query.mode;
+    if (mode === 'delivery') {
+      delivery.register(socket);
+      return;
+    }
+    const address = addressOf(socket);
+    if (!address) {
+      // The original node disconnects a socket that has neither a mode nor an address.
+      socket.disconnect(true);
+      return;
+    }
+    let set = socketsByAddress.get(address);
+    if (set && set.size >= maxPerAddress) {
+      logger.debug({ address }, 'too many sockets for one address');
+      socket.disconnect(true);
+      return;
+    }
+    const lastId = lastIdOf(socket);
+    const state: SocketState = { address, pending: lastId !== null && deps.missed ? [] : null };
+    states.set(socket, state);
+    if (!set) {
+      set = new Set();
+      socketsByAddress.set(address, set);
+    }
+    set.add(socket);
+    if (index.connect(address)) {
+      loadSubscriptions(address).catch((err) =>
+        logger.warn({ err, address }, 'subscriptions of a connecting socket could not be read'),
+      );
+    }
+    if (state.pending) void resume(socket, state, lastId as number);
+    socket.on('disconnect', () => {
+      const s = socketsByAddress.get(address);
+      s?.delete(socket);
+      if (s && s.size === 0) socketsByAddress.delete(address);
+      index.disconnect(address);
+    });
+  });
+
+  return {
+    io,
+    ready: () => readyPromise,
+    noteSubscription(change) {
+      applySubscription(change);
+      if (redis) io.serverSideEmit(RELAY_SUBSCRIPTION, change);
+    },
+    socketCount: () => io.of('/').sockets.size,
+    async close() {
+      unsubscribeBus();
+      io.disconnectSockets(true);
+      // io.close() would also close the HTTP server, which the node owns.
+      await new Promise<void>((resolve) => {
+        io.engine.close();
+        resolve();
+      });
+      if (redis) {
+        await Promise.all([redis.pub.quit().catch(() => {}), redis.sub.quit().catch(() => {})]);
+      }
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import { mkdtempSync } from 'node:fs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { stringToHex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChainIndexer } from '../../src/chains/indexer.js';
+import type { ChainLog, ChainSpec } from '../../src/chains/types.js';
+import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
+import {
+  createIpfsGateway,
+  type Devnet,
+  type DevnetChainInfo,
+  devnetChain,
+  type IpfsGateway,
+  type SeedResult,
+  seedDevnet,
+  sendContractCall,
+  startDevnet,
+} from '../../src/devnet/index.js';
+import { isPushError } from '../../src/errors.js';
+import { createAdmission } from '../../src/ingest/admission/index.js';
+import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import type { Store } from '../../src/store/index.js';
+import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { storeBackends } from '../support/store-backends.js';
+
+const logger = pino({ level: 'silent' });
+let devnet: Devnet;
+let gateway: IpfsGateway;
+let seed: SeedResult;
+let core: DevnetChainInfo;
+let alias: DevnetChainInfo;
+let batchTx: `0x${string}`;
+const BATCH_IDENTITY = '0+3+Batch+one tx, two notifications';
+
+function spec(chain: DevnetChainInfo): ChainSpec {
+  return {
+    chainId: chain.chainId,
+    name: chain.name,
+    rpcUrls: [chain.rpcUrl],
+    wsUrls: [],
+    ...(chain.core ? { core: chain.core } : {}),
+    comm: chain.comm,
+    startBlock: chain.startBlock,
+    finalityDepth: 2,
+    blockTimeMs: 200,
+  };
+}
+
+beforeAll(async () => {
+  devnet = await startDevnet({ logger });
+  gateway = await createIpfsGateway({ dir: mkdtempSync('/tmp/push-adm-chain-ipfs-') });
+  core = devnetChain(devnet, 'core');
+  alias = devnetChain(devnet, 'alias');
+  seed = await seedDevnet(devnet, { ipfs: gateway, logger });
+  const artifacts = await loadPushArtifacts();
+  const beta = seed.channels[1]!;
+  const receipt = await sendContractCall(core, devnet.accounts[beta.ownerIndex]!.privateKey, {
+    address: core.comm,
+    abi: artifacts.comm.abi,
+    functionName: 'batchSendNotification',
+    args: [
+      beta.channel,
+      [devnet.accounts[5]!.address, devnet.accounts[9]!.address],
+      stringToHex(BATCH_IDENTITY),
+    ],
+  });
+  batchTx = receipt.transactionHash;
+}, 180_000);
+
+afterAll(async () => {
+  await devnet?.stop();
+  await gateway?.close();
+});
+
+describe.each(storeBackends())('on-chain notifications into $name', (backend) => {
+  afterAll(() => backend.cleanup());
+
+  async function setup(store: Store) {
+    const bus = createBus();
+    const events: AdmittedNotification[] = [];
+    bus.subscribe((e) => events.push(e));
+    const admission = createAdmission({
+      store,
+      coreChainId: core.chainId,
+      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
+      bus,
+      logger,
+      registry: new Registry(),
+      limits: { perIp: null, perChannel: null },
+    });
+    const pending: Promise<void>[] = [];
+    const sink = createStoreChainSink({
+      store,
+      coreChainId: core.chainId,
+      logger,
+      onNotifications: (logs: ChainLog[]) => {
+        pending.push(admission.admitChainNotifications(logs));
+      },
+    });
+    for (const c of [core, alias]) {
+      const indexer = createChainIndexer({
+        spec: spec(c),
+        sink,
+        logger,
+        registry: new Registry(),
+        progress: 'off',
+        pollMs: 100,
+      });
+      await indexer.start();
+      await indexer.whenSynced();
+      await indexer.stop();
+    }
+    await Promise.all(pending);
+    return { admission, events };
+  }
+
+  it('admits SendNotification events from both chains, one per log, through the same pipeline', async () => {
+    const store = await backend.open();
+    const { admission, events } = await setup(store);
+    const [alpha, beta, gamma] = seed.channels.map((c) => c.channel.toLowerCase());
+    // 3 seeded (alpha broadcast, beta's delegate targeted, gamma's alias on chain 80002) + 2 from one batch tx.
+    expect(events).toHaveLength(5);
+    const byChannel = (c: string) => events.filter((e) => e.notification.channel === c);
+    expect(byChannel(alpha!)[0]!.recipients.inbox).toBe('subscribers');
+    expect(byChannel(gamma!)[0]!.notification.sender).toBe(
+      `eip155:${alias.chainId}:${gamma!.length ? seed.channels[2]!.alias!.address.toLowerCase() : ''}`,
+    );
+    expect(byChannel(gamma!)[0]!.feedItem.source).toBe('POLYGON_TEST_AMOY');
+    const batch = byChannel(beta!).filter((e) => e.feedItem.payload.data.asub === 'Batch');
+    expect(batch.map((e) => e.recipients.inbox.length + e.recipients.spam.length)).toEqual([1, 1]);
+    // Subscriber #5 follows alpha (broadcast) and beta (targeted by the delegate, and one of the batch).
+    const user5 = devnet.accounts[5]!.address;
+    const page = await listUserFeed(store.db, { user: user5, box: 'inbox', limit: 20 });
+    expect(page.feeds.map((f) => f.payload.data.asub).sort()).toEqual([
+      'Batch',
+      'Hello from a delegate',
+      'Welcome to Devnet Alpha',
+    ]);
+
+    // The HTTP door with an eip155 proof of an already admitted log: same notification, no second event.
+    const alphaTx = seed.notifications[0]!;
+    const http = await admission.admitPayload({
+      verificationProof: `eip155:${core.chainId}:${alphaTx.txHash}`,
+      sender: `eip155:${core.chainId}:${alphaTx.channel}`,
+      recipient: `eip155:${core.chainId}:${alphaTx.recipient}`,
+      source: 'ETH_TEST_SEPOLIA',
+      identity: alphaTx.identity,
+    });
+    expect(http).toMatchObject({
+      status: 'admitted',
+      duplicate: true,
+      notificationId: byChannel(alpha!)[0]!.notification.id,
+    });
+    expect(events).toHaveLength(5);
+  });
+
+  it('checks eip155 proofs against the receipt: every log, right chain, right channel and identity', async () => {
+    const store = await backend.open();
+    const bus = createBus();
+    const admission = createAdmission({
+      store,
+      coreChainId: core.chainId,
+      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
+      bus,
+      limits: { perIp: null, perChannel: null },
+    });
+    // Projections only (channels, delegates, aliases): index without the admission hook.
+    const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
+    for (const c of [core, alias]) {
+      const indexer = createChainIndexer({
+        spec: spec(c),
+        sink,
+        logger,
+        registry: new Registry(),
+        progress: 'off',
+        pollMs: 100,
+      });
+      await indexer.start();
+      await indexer.whenSynced();
+      await indexer.stop();
+    }
+    const beta = seed.channels[1]!.channel;
+    const body = (recipient: string, extra: Record<string, string> = {}) => ({
+      verificationProof: `eip155:${core.chainId}:${batchTx}`,
+      sender: `eip155:${core.chainId}:${beta}`,
+      recipient: `eip155:${core.chainId}:${recipient}`,
+      source: 'ETH_TEST_SEPOLIA',
+      identity: BATCH_IDENTITY,
+      ...extra,
+    });
+    const a = await admission.admitPayload(body(devnet.accounts[5]!.address));
+    const b = await admission.admitPayload(body(devnet.accounts[9]!.address));
+    expect(a.notificationId).not.toBe(b.notificationId); // the second log of the tx is its own notification
+    expect((await admission.admitPayload(body(devnet.accounts[9]!.address))).duplicate).toBe(true);
+    const code = async (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e) => (isPushError(e) ? e.code : e),
+      );
+    expect(
+      await code(admission.admitPayload(body(devnet.accounts[5]!.address, { identity: '0+3+Batch+forged' }))),
+    ).toBe('PUSH_ERR_TX_PROOF_INVALID');
+    expect(
+      await code(
+        admission.admitPayload(
+          body(devnet.accounts[5]!.address, { verificationProof: `eip155:${alias.chainId}:${batchTx}` }),
+        ),
+      ),
+    ).toBe('PUSH_ERR_SOURCE_MISMATCH');
+    const alpha = seed.channels[0]!.channel;
+    expect(
+      await code(
+        admission.admitPayload(
+          body(devnet.accounts[5]!.address, { sender: `eip155:${core.chainId}:${alpha}` }),
+        ),
+      ),
+    ).toBe('PUSH_ERR_TX_PROOF_INVALID');
+  });
+});
