@@ -96,6 +96,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     verifier,
     ...(config.ipfs.gateways.length ? { ipfs } : {}),
     bus,
+    publicUrl: config.publicUrl,
     logger: logger.child({ component: 'admission' }),
     registry: metrics.registry,
   });
@@ -147,6 +148,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
       ? createChannelMetadataWorker({
           store,
           ipfs,
+          publicUrl: config.publicUrl,
           logger: logger.child({ component: 'channel-metadata' }),
           registry: metrics.registry,
         })

@@ -20,7 +20,7 @@ export interface RpcClientOptions {
   metrics?: ChainMetrics;
   /** Attempts per request across all endpoints. Default 8. */
   maxAttempts?: number;
-  /** Backoff after the n-th consecutive failure of an endpoint: min(max, base·2^(n-1)), full jitter. */
+  /** Backoff after the n-th consecutive failure of an endpoint: min(max, base·2^(n-1)), halved and jittered (equal jitter). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /** Retry-After values above this are capped (a provider asking for an hour should not stall the node that long). */

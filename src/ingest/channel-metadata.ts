@@ -4,6 +4,7 @@ import { parseChannelMetadata } from '../content/channel-metadata.js';
 import type { IpfsClient } from '../content/ipfs.js';
 import { type BackoffPolicy, nextAttemptAt } from '../content/retry.js';
 import { isPushError } from '../errors.js';
+import { channelIconLink, FEED_LIMITS } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
 
 export interface ChannelMetadataWorkerDeps {
@@ -18,6 +19,8 @@ export interface ChannelMetadataWorkerDeps {
   idleMs?: number;
   batchSize?: number;
   now?: () => number;
+  /** The node's public URL, for icon links in feed items. */
+  publicUrl?: string;
 }
 
 /** Errors that retrying cannot fix: the content is verified but not valid metadata, or the CID is unusable. */
@@ -31,6 +34,7 @@ const PERMANENT = new Set(['PUSH_ERR_INVALID_PAYLOAD', 'PUSH_ERR_INVALID_CID', '
 export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
   const { store, ipfs, logger } = deps;
   const now = deps.now ?? Date.now;
+  const publicUrl = deps.publicUrl ?? 'http://localhost:4000';
   const maxAttempts = deps.maxAttempts ?? 8;
   const backoff = deps.backoff ?? { baseMs: 2_000, maxMs: 10 * 60_000 };
   const idleMs = deps.idleMs ?? 2_000;
@@ -103,6 +107,7 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
             .execute();
         }
       });
+      await backfillFeedMeta(row.channel, meta);
       results.inc({ result: 'ok' });
     } catch (err) {
       if (abort.signal.aborted) return;
@@ -121,6 +126,41 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
         { channel: row.channel, cid, code, attempts, giveUp: give_up },
         'channel metadata not resolved',
       );
+    }
+  }
+
+  /**
+   * Notifications admitted before the channel's metadata arrived were rendered without a name ("<name> - <title>"
+   * became " - <title>"): give them the name, icon and url now, so feeds read as if the metadata had been there.
+   */
+  async function backfillFeedMeta(channel: string, meta: { name: string; icon: string; url: string }) {
+    const rows = await store.db
+      .selectFrom('notifications')
+      .select(['id', 'payload'])
+      .where('channel', '=', channel)
+      .where('payload', 'like', '%"app":""%')
+      .orderBy('id', 'desc')
+      .limit(1000)
+      .execute();
+    for (const r of rows) {
+      const payload = JSON.parse(r.payload!) as {
+        data: { app: string; icon?: string; url?: string };
+        notification: { title: string };
+      };
+      if (payload.data.app !== '') continue;
+      payload.data.app = [...meta.name].slice(0, FEED_LIMITS.app).join('');
+      payload.data.icon = channelIconLink(publicUrl, channel, meta.icon) ?? '';
+      payload.data.url = meta.url;
+      if (payload.notification.title.startsWith(' - ')) {
+        payload.notification.title = [...`${meta.name}${payload.notification.title}`]
+          .slice(0, FEED_LIMITS.title)
+          .join('');
+      }
+      await store.db
+        .updateTable('notifications')
+        .set({ payload: JSON.stringify(payload) })
+        .where('id', '=', r.id)
+        .execute();
     }
   }
 

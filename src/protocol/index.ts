@@ -51,6 +51,7 @@ export {
   UNSUBSCRIBE_V1_TYPES,
 } from './eip712.js';
 export type { Hex } from './hex.js';
+export { channelIconLink } from './icon.js';
 export {
   type ChannelIdentity,
   type DirectPayloadIdentity,

@@ -1,5 +1,10 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type Eip155Account, parseChannelSettings, toChecksum } from '../../protocol/index.js';
+import {
+  channelIconLink,
+  type Eip155Account,
+  parseChannelSettings,
+  toChecksum,
+} from '../../protocol/index.js';
 import type { DB } from '../../store/index.js';
 import type { AliasesTable, ChannelsTable } from '../../store/schema.js';
 import type { Page } from './pagination.js';
@@ -158,9 +163,7 @@ export interface ChannelView {
 
 /** Data-URI icons are served by the icon route; listing them inline made the original's pages megabytes. */
 export function iconUrl(row: Pick<ChannelRow, 'channel' | 'icon'>, view: ChannelView): string | null {
-  if (!row.icon) return null;
-  if (!row.icon.startsWith('data:')) return row.icon;
-  return `${view.publicUrl.replace(/\/$/, '')}/apis/v1/channels/icon/${toChecksum(row.channel)}`;
+  return channelIconLink(view.publicUrl, row.channel, row.icon);
 }
 
 /** The channel record in the original node's shape (SDK contract §2.4); addresses plain and checksummed. */

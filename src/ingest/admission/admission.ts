@@ -65,6 +65,8 @@ export interface AdmissionDeps {
   registry?: Registry;
   limits?: Partial<AdmissionLimits>;
   now?: () => number;
+  /** The node's public base URL: feed items link data-URI channel icons to its icon route. */
+  publicUrl?: string;
   /** Override the RPC readers (tests); default: one viem client per chain with rpcUrls. */
   chainClients?: Map<number, ChainClient>;
 }
@@ -137,6 +139,7 @@ function isUniqueViolation(err: unknown): boolean {
 export function createAdmission(deps: AdmissionDeps): Admission {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const now = deps.now ?? Date.now;
+  const publicUrl = deps.publicUrl ?? 'http://localhost:4000';
   const limits: AdmissionLimits = { ...DEFAULT_ADMISSION_LIMITS, ...deps.limits };
   const db = admissionDb(deps.store.db);
   const chains = new Map(deps.chains.map((c) => [c.chainId, c]));
@@ -290,6 +293,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         }
         if (n.content.kind === 'ready') {
           event = await fileNotification(tx, n.origin, {
+            publicUrl,
             id: newId,
             ts: n.ts,
             channel: n.channel,
@@ -647,6 +651,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         .where('id', '=', row.id)
         .execute();
       return fileNotification(tx, origin, {
+        publicUrl,
         id: Number(row.id),
         ts: Number(row.ts),
         channel: channelRow,

@@ -1,5 +1,6 @@
 import {
   buildFeedPayload,
+  channelIconLink,
   formatIndex,
   NOTIFICATION_TYPE,
   type NotificationPayload,
@@ -24,6 +25,8 @@ export interface ResolvedNotification {
   recipient: string | null;
   /** Unix seconds, for `data.epoch`. */
   epoch: number;
+  /** The node's public URL: data-URI channel icons are linked to its icon route. */
+  publicUrl: string;
 }
 
 const CHUNK = 400;
@@ -90,7 +93,11 @@ export async function fileNotification(
 
   const feedPayload = buildFeedPayload({
     payload: n.payload,
-    channel: { name: n.channel.name ?? '', icon: n.channel.icon ?? '', url: n.channel.url ?? '' },
+    channel: {
+      name: n.channel.name ?? '',
+      icon: channelIconLink(n.publicUrl, channel, n.channel.icon) ?? '',
+      url: n.channel.url ?? '',
+    },
     sender: n.sender,
     sid: n.id,
     epoch: n.epoch,
