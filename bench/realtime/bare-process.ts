@@ -10,6 +10,8 @@ import { type Command, marker, type Reply, settledMemory } from './shared.js';
 
 const send = (r: Reply) => process.send?.(r);
 let template: string | null = null;
+/** `--by-ids`: address every socket by its own room, as the node does, to tell that cost from the node's others. */
+const byIds = process.argv.includes('--by-ids');
 
 const http = createServer((req, res) => {
   if (req.method !== 'POST' || req.url !== '/emit') {
@@ -30,7 +32,9 @@ const http = createServer((req, res) => {
       res.writeHead(409).end();
       return;
     }
-    io.emit('userFeeds', JSON.parse(template.replaceAll(marker(0), marker(seq))));
+    const item = JSON.parse(template.replaceAll(marker(0), marker(seq)));
+    if (byIds) io.local.to([...io.of('/').sockets.keys()]).emit('userFeeds', item);
+    else io.emit('userFeeds', item);
     res.writeHead(204).end();
   });
 });

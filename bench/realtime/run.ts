@@ -2,7 +2,8 @@
  * Live fan-out of a broadcast (issue 5): N socket.io subscribers of one channel, the broadcast sent through the
  * node's real door (`POST /apis/v1/payloads`, EIP-712 signed as the SDK does) and admission path, against a bare
  * socket.io server emitting the same feed item to the same number of clients in the same run.
- *   npx tsx bench/realtime/run.ts [--clients 10000] [--broadcasts 5] [--batch 200]
+ *   npx tsx bench/realtime/run.ts [--clients 10000] [--broadcasts 5] [--batch 200] [--bare-by-ids]
+ * (`--bare-by-ids`: the bare server addresses each socket by its id room, as the node does, instead of `io.emit`.)
  *
  * Three processes per phase: the server (node or bare), the clients, and this runner (which sends and measures).
  * Latency = client receive time − the runner's time just before the HTTP request (one machine clock). Deliveries/s
@@ -366,7 +367,11 @@ async function main() {
   }
   if (!node.sample) throw new Error('no feed item was captured from the node');
 
-  const bareProc = startChild('bare', './bare-process.ts');
+  const bareProc = startChild(
+    'bare',
+    './bare-process.ts',
+    args.includes('--bare-by-ids') ? ['--by-ids'] : [],
+  );
   let bare: PhaseResult;
   try {
     const { url } = await bareProc.next('ready', 60_000);
