@@ -3,7 +3,7 @@ import type { ChainLog } from '../../chains/types.js';
 import { isPushError } from '../../errors.js';
 import { isZeroAddress, parseCaip, parseChannelIdentity } from '../../protocol/index.js';
 import type { Writer } from '../../store/writer.js';
-import { applySubscription, chainOrderKey } from '../subscriptions.js';
+import { applySubscription, chainOrderKey, type SubscriptionCommand } from '../subscriptions.js';
 
 export interface HandlerContext {
   w: Writer;
@@ -14,6 +14,19 @@ export interface HandlerContext {
   logger: Logger;
   /** Opt-ins that took effect, so live fan-out can follow them after commit. */
   changedSubscriptions?: { channel: string; subscriber: string }[];
+  /**
+   * When set (finalised blocks), opt-in commands are collected here and applied in bulk by the caller, which must
+   * flush them before any other event of the batch is applied (see `isOptInEvent`).
+   */
+  pendingSubscriptions?: SubscriptionCommand[];
+}
+
+/** Events that only write opt-in state: they may be batched between the other events of a batch. */
+export function isOptInEvent(log: ChainLog): boolean {
+  return (
+    log.contract === 'comm' &&
+    (log.event === 'Subscribe' || log.event === 'Unsubscribe' || log.event === 'UserNotifcationSettingsAdded')
+  );
 }
 
 const str = (v: unknown): string => String(v ?? '');
@@ -62,7 +75,7 @@ async function subscription(ctx: HandlerContext, subscribed: boolean, settingsRa
     ctx.logger.debug({ chainId: log.chainId, channel: rawChannel }, 'opt-in for an unverified alias ignored');
     return;
   }
-  const applied = await applySubscription(ctx.w, {
+  const cmd: SubscriptionCommand = {
     channel,
     subscriber: user,
     subscribed,
@@ -72,8 +85,12 @@ async function subscription(ctx: HandlerContext, subscribed: boolean, settingsRa
     proof: proofOf(log),
     origin: 'onchain',
     chainId: log.chainId,
-  });
-  if (applied) ctx.changedSubscriptions?.push({ channel, subscriber: user });
+  };
+  if (ctx.pendingSubscriptions) {
+    ctx.pendingSubscriptions.push(cmd);
+    return;
+  }
+  if (await applySubscription(ctx.w, cmd)) ctx.changedSubscriptions?.push({ channel, subscriber: user });
 }
 
 /** `_ethereumChannelAddress`: CAIP-10 or a legacy bare address. */

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
 import type { Store } from '../../store/index.js';
 import { createWriter, pruneJournal, rollbackJournal } from '../../store/writer.js';
-import { applyChainEvent, isHandledEvent } from './handlers.js';
+import { applySubscriptionsBulk, type SubscriptionCommand } from '../subscriptions.js';
+import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { chainInputKey, chainInputRow } from './inputs.js';
 
 export interface ChainSinkDeps {
@@ -72,18 +73,34 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
             .execute();
           for (const r of res) inserted.add(r.key);
         }
+        // Opt-ins of finalised blocks are applied in bulk (the backfill's hot path); the buffer is flushed before
+        // any other event, so every event still sees the state of all events before it.
+        const pending: SubscriptionCommand[] = [];
+        const flush = async () => {
+          if (pending.length === 0) return;
+          changedSubscriptions.push(...(await applySubscriptionsBulk(tx, pending)));
+          pending.length = 0;
+        };
         for (const log of logs) {
           // Invariant: a log whose input row already existed was applied before; replays change nothing.
           if (!inserted.has(chainInputKey(log))) continue;
           fresh.push(log);
           if (log.event === 'SendNotification') continue;
-          const w = createWriter(tx, {
-            chainId,
-            blockNumber: log.blockNumber,
-            journal: log.blockNumber > batch.finalizedBlock,
+          const journal = log.blockNumber > batch.finalizedBlock;
+          const bulk = !journal && isOptInEvent(log);
+          if (!bulk) await flush();
+          const w = createWriter(tx, { chainId, blockNumber: log.blockNumber, journal });
+          await applyChainEvent({
+            w,
+            log,
+            batch: logs,
+            coreChainId,
+            logger,
+            changedSubscriptions,
+            ...(bulk ? { pendingSubscriptions: pending } : {}),
           });
-          await applyChainEvent({ w, log, batch: logs, coreChainId, logger, changedSubscriptions });
         }
+        await flush();
         for (const b of batch.blocks) {
           await tx
             .insertInto('blocks')
