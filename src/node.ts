@@ -4,8 +4,7 @@ import { registerPushRoutes } from './api/routes/index.js';
 import { type HealthReport, registerSystemRoutes } from './api/routes/system.js';
 import { createApiServer, listen } from './api/server.js';
 import { createMultiChainIndexer, type MultiChainIndexer } from './chains/indexer.js';
-import type { ChainSpec } from './chains/types.js';
-import type { ChainConfig, NodeConfig } from './config/config.js';
+import type { NodeConfig } from './config/config.js';
 import { createIpfsClient } from './content/ipfs.js';
 import { type Admission, createAdmission, createBus } from './ingest/admission/index.js';
 import { createStoreChainSink } from './ingest/chain/sink.js';
@@ -38,21 +37,6 @@ export interface CreateNodeOptions {
   logger?: Logger;
   /** Postgres schema to use (tests). */
   databaseSchema?: string;
-}
-
-function chainSpec(c: ChainConfig): ChainSpec {
-  return {
-    chainId: c.chainId,
-    name: c.name,
-    rpcUrls: c.rpcUrls,
-    wsUrls: c.wsUrls,
-    ...(c.core ? { core: c.core } : {}),
-    comm: c.comm,
-    startBlock: c.startBlock,
-    finalityDepth: c.finalityDepth,
-    blockTimeMs: c.blockTimeMs,
-    ...(c.maxBlockRange !== undefined ? { maxBlockRange: c.maxBlockRange } : {}),
-  };
 }
 
 /**
@@ -124,7 +108,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
 
   const indexer =
     config.indexer.enabled && config.chains.length > 0
-      ? createMultiChainIndexer(config.chains.map(chainSpec), {
+      ? createMultiChainIndexer(config.chains, {
           sink: createStoreChainSink({
             store,
             coreChainId: config.coreChainId,

@@ -1,20 +1,12 @@
-import type { Hex } from 'viem';
+import type { ChainSpec } from '../chains/types.js';
 
 export type Network = 'local' | 'testnet' | 'mainnet';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export interface ChainConfig {
-  chainId: number;
-  name: string;
-  rpcUrls: string[];
-  wsUrls: string[];
-  core?: Hex;
-  comm: Hex;
-  startBlock: number;
+/** A chain the node indexes: the indexer's spec plus what only admission needs. */
+export interface ChainConfig extends ChainSpec {
+  /** Below this block on-chain identities use the pre-NPIP `<type>+<hash>` form. */
   npipBlock?: number;
-  finalityDepth: number;
-  blockTimeMs: number;
-  maxBlockRange?: number;
 }
 
 /** The resolved configuration: preset + file + environment, validated. */
