@@ -92,6 +92,32 @@ async function openPostgres(opts: DatabaseOptions & { url: string }): Promise<Da
   };
 }
 
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely prepares every query anew; the node runs a few hundred query shapes over and over, and preparing costs
+ * about as much as executing a small one. Statements are reused by SQL text (Kysely serialises use of the connection,
+ * so a cached statement is never run twice at once).
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') return Reflect.get(target, prop, receiver);
+      return (sql: string) => {
+        let stmt = cache.get(sql);
+        if (!stmt) {
+          stmt = prepare(sql);
+          if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+          cache.set(sql, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
+}
+
 function openSqlite(path: string): Database {
   let sqlite: BetterSqlite3.Database;
   try {
@@ -114,7 +140,7 @@ function openSqlite(path: string): Database {
   // A 64 MiB page cache keeps the hot indexes (inputs.key, subscriptions) in memory during backfill.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
 }
 
