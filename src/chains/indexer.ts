@@ -10,7 +10,7 @@ import { createHeadWatcher } from './heads.js';
 import { type ChainMetrics, chainMetrics } from './metrics.js';
 import { createProgressBoard, type ProgressBoard, type ProgressMode } from './progress.js';
 import { createRpcClient, type RpcClient, type RpcClientOptions } from './rpc.js';
-import type { ChainSink, ChainSpec, ChainStatus, Hex } from './types.js';
+import type { ChainAdapter, ChainSink, ChainSpec, ChainStatus, Hex } from './types.js';
 
 /**
  * One chain's indexer: backfill from the cursor (or the start block) to the finalised head, then follow the head.
@@ -45,17 +45,8 @@ export interface ChainIndexerOptions {
   retryMaxMs?: number;
 }
 
-export interface ChainIndexer {
-  /**
-   * Starts the loop. Resolves once the chain answered (or at the first transient failure: the loop keeps retrying
-   * and the status says why); rejects on a fatal error such as PUSH_ERR_CHAIN_ID_MISMATCH.
-   */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  status(): ChainStatus;
-  /** Resolves once `block` (default: the head at the time of the call) is applied; rejects if the chain fails or stops. */
-  whenSynced(block?: number): Promise<void>;
-}
+/** The EVM adapter: eth_getLogs backfill, then new heads over WebSocket or polling, with reorg handling. */
+export type ChainIndexer = ChainAdapter;
 
 /** Errors that stop a chain instead of being retried. */
 const FATAL: ReadonlySet<ErrorCode> = new Set([
@@ -362,7 +353,11 @@ export interface MultiChainIndexer {
 
 export function createMultiChainIndexer(
   specs: ChainSpec[],
-  options: Omit<ChainIndexerOptions, 'spec' | 'rpc' | 'progress'> & { progress?: ProgressMode },
+  options: Omit<ChainIndexerOptions, 'spec' | 'rpc' | 'progress'> & {
+    progress?: ProgressMode;
+    /** Builds a non-EVM chain's adapter; chains it returns undefined for get the EVM indexer. */
+    createAdapter?: (spec: ChainSpec) => ChainAdapter | undefined;
+  },
 ): MultiChainIndexer {
   const ids = new Set<number>();
   for (const s of specs) {
@@ -376,7 +371,10 @@ export function createMultiChainIndexer(
   const logger = options.logger ?? pino({ level: 'silent' });
   const board = createProgressBoard({ mode: options.progress ?? 'auto', logger });
   const indexers = new Map(
-    specs.map((spec) => [spec.chainId, createChainIndexer({ ...options, spec, logger, progress: board })]),
+    specs.map((spec) => [
+      spec.chainId,
+      options.createAdapter?.(spec) ?? createChainIndexer({ ...options, spec, logger, progress: board }),
+    ]),
   );
   return {
     async start() {

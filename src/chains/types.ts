@@ -112,3 +112,16 @@ export interface RawLog {
   /** Some clients (geth ≥ 1.14, erigon, reth) include it; saves a block fetch. */
   blockTimestamp?: Hex;
 }
+
+/**
+ * One chain as the node sees it, whatever its family: it follows the chain, hands ordered batches to a `ChainSink`,
+ * and reports its state. `createChainIndexer` is the EVM adapter; a non-EVM chain plugs in by implementing this.
+ */
+export interface ChainAdapter {
+  /** Resolves once the chain answered (transient failures are retried; the status says why); rejects if fatal. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): ChainStatus;
+  /** Resolves once `block` (default: the head at the time of the call) is applied. */
+  whenSynced(block?: number): Promise<void>;
+}
