@@ -110,6 +110,8 @@ async function runDevnet(opts: {
     const overrides: ConfigFile = {
       network: 'local',
       port: Number(opts.port),
+      // What wallets and the SDK use (ENV.LOCAL is http://localhost:4000): icon links in feeds point here.
+      publicUrl: `http://localhost:${Number(opts.port)}`,
       dataDir: join(devnetDir, 'node'),
       ipfs: { gateways: [gateway.gatewayUrl] },
       chains: devnet.chains.map((c) => ({
