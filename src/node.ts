@@ -71,12 +71,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
   const admission = createAdmission({
     store,
     coreChainId: config.coreChainId,
-    chains: config.chains.map((c) => ({
-      chainId: c.chainId,
-      comm: c.comm,
-      rpcUrls: c.rpcUrls,
-      ...(c.npipBlock !== undefined ? { npipBlock: c.npipBlock } : {}),
-    })),
+    chains: config.chains,
     verifier,
     ...(config.ipfs.gateways.length ? { ipfs } : {}),
     bus,
@@ -167,7 +162,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
       try {
         node.url = await listen(app, config.host, config.port);
       } catch (err) {
-        await store.close();
+        await node.stop();
         throw err;
       }
       await realtime.ready();
@@ -178,9 +173,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
       // Chains are followed in the background: an RPC that is down makes the node degraded, not dead.
       if (indexer) {
         await indexer.start().catch(async (err) => {
-          await metadataWorker?.stop();
-          await app.close();
-          await store.close();
+          await node.stop();
           throw err;
         });
       }
