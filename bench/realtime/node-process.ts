@@ -11,7 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { loadConfig } from '../../src/config/load.js';
 import { createNode, type PushNode } from '../../src/node.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { OPEN_PERIOD_END } from '../../src/store/repos/tables.js';
+import { OPEN_PERIOD_END } from '../../src/store/schema.js';
 import {
   argValue,
   CHANNEL_KEY,

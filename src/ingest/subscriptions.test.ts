@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeBackends } from '../../test/support/store-backends.js';
-import { admissionDb } from '../store/repos/tables.js';
 import { createWriter } from '../store/writer.js';
 import { applySubscription, applySubscriptionsBulk, type SubscriptionCommand } from './subscriptions.js';
 
@@ -39,7 +38,7 @@ function history(seed: number, n: number): SubscriptionCommand[] {
 async function state(db: Parameters<typeof createWriter>[0]) {
   return {
     subs: await db.selectFrom('subscriptions').selectAll().orderBy('channel').orderBy('subscriber').execute(),
-    periods: await admissionDb(db)
+    periods: await db
       .selectFrom('subscription_periods')
       .selectAll()
       .orderBy('channel')

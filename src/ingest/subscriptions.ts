@@ -1,11 +1,9 @@
+import { journalRow } from '../store/repos/tables.js';
 import {
-  type AdmissionExecutor,
-  admissionDb,
-  journalRow,
   OPEN_PERIOD_END,
   type SubscriptionEventsTable,
   type SubscriptionPeriodsTable,
-} from '../store/repos/tables.js';
+} from '../store/schema.js';
 import type { Executor, Writer } from '../store/writer.js';
 
 /** One opt-in or opt-out command, whatever door it came through (chain event, signed HTTP request, peer). */
@@ -69,7 +67,7 @@ export function periodsOf(
 
 /** Re-derives the periods of one (channel, subscriber) from its command history, journaling every change. */
 async function rebuildPeriods(w: Writer, channel: string, subscriber: string): Promise<void> {
-  const db: AdmissionExecutor = admissionDb(w.db);
+  const db: Executor = w.db;
   const events = await db
     .selectFrom('subscription_events')
     .select(['ts', 'ts_order', 'subscribed', 'settings_raw'])
@@ -116,7 +114,7 @@ async function rebuildPeriods(w: Writer, channel: string, subscriber: string): P
  * Returns whether the command changed the current state.
  */
 export async function applySubscription(w: Writer, cmd: SubscriptionCommand): Promise<boolean> {
-  const db = admissionDb(w.db);
+  const db = w.db;
   const eventKey = { channel: cmd.channel, subscriber: cmd.subscriber, ts: cmd.ts, ts_order: cmd.order };
   const inserted = await db
     .insertInto('subscription_events')
@@ -186,7 +184,7 @@ export async function applySubscriptionsBulk(
   cmds: readonly SubscriptionCommand[],
 ): Promise<{ channel: string; subscriber: string }[]> {
   if (cmds.length === 0) return [];
-  const db = admissionDb(exec);
+  const db = exec;
 
   // 1. The command history (idempotent: a replayed command is already there).
   const fresh = new Map<string, { channel: string; subscriber: string }>();

@@ -5,7 +5,7 @@ import type { AdmittedNotification } from '../ingest/bus.js';
 import { normalizeRecipient } from '../protocol/index.js';
 import type { DB } from '../store/index.js';
 import { channelSettingsOf, feedItemOf, reachesSubscriber } from '../store/repos/feed-item.js';
-import { admissionDb, OPEN_PERIOD_END } from '../store/repos/tables.js';
+import { OPEN_PERIOD_END } from '../store/schema.js';
 
 const ROOM = 'push:delivery';
 const MAX_PAGE_SIZE = 500;
@@ -43,7 +43,7 @@ const partial = (r: string): string | null => {
  */
 export function createDeliveryHub(deps: { io: Server; db: Kysely<DB>; logger: Logger }): DeliveryHub {
   const { io, logger } = deps;
-  const db = admissionDb(deps.db);
+  const db = deps.db;
   let localCount = 0;
 
   async function broadcastUsers(event: AdmittedNotification): Promise<string[]> {

@@ -160,6 +160,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openSqlite(opts.sqlitePath ?? ':memory:');
 }
 
+/** Postgres "schema does not exist": raised by Kysely's catalog introspection when ANOTHER schema is dropped meanwhile. */
+const INVALID_SCHEMA_NAME = '3F000';
+
 /** Applies every pending migration. Safe to run concurrently from several processes on Postgres (Kysely locks). */
 export async function migrateToLatest(database: Database): Promise<{ applied: string[]; latest: string }> {
   const migrator = new Migrator({
@@ -168,7 +171,18 @@ export async function migrateToLatest(database: Database): Promise<{ applied: st
     // Kysely looks for its bookkeeping tables across all schemas; pin them to ours so schemas never see each other's.
     ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  // The introspection reads every schema of the database; one dropped concurrently (other tenants, test runs) makes it
+  // fail although ours is fine. It is transient: retry a few times.
+  for (
+    let attempt = 1;
+    attempt <= 5 && (outcome.error as { code?: string } | undefined)?.code === INVALID_SCHEMA_NAME;
+    attempt++
+  ) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw pushError(

@@ -29,6 +29,8 @@ export interface Store {
   db: Kysely<DB>;
   dialect: Dialect;
   location: string;
+  /** Postgres schema, when not the default. */
+  schema?: string;
   close(): Promise<void>;
 }
 

@@ -134,7 +134,39 @@ export interface NotificationsTable {
   etime: number | null;
   status: 'admitted' | 'pending_content' | 'failed';
   created_at: number;
+  /** `data.index` as sent (`<category>-<type>[-<value>]`), for the settings filter at read time. */
+  idx: string | null;
+  content_attempts: number;
+  content_next_at: number;
+  content_error: string | null;
 }
+
+/** The history of opt-in commands (every door), from which subscription periods are derived. */
+export interface SubscriptionEventsTable {
+  channel: string;
+  subscriber: string;
+  ts: number;
+  ts_order: string;
+  subscribed: number;
+  settings_raw: string | null;
+  proof: string;
+  chain_id: number | null;
+}
+
+/**
+ * One continuous opt-in: subscribed during [from_ts, to_ts), with these settings. An open period has
+ * to_ts = OPEN_PERIOD_END (a number, not NULL, so the range test stays one indexable comparison).
+ */
+export interface SubscriptionPeriodsTable {
+  channel: string;
+  subscriber: string;
+  from_ts: number;
+  to_ts: number;
+  settings_raw: string | null;
+}
+
+/** The largest JS Date (ms): "still subscribed". */
+export const OPEN_PERIOD_END = 8_640_000_000_000_000;
 
 export interface FeedEntriesTable {
   recipient: string;
@@ -154,6 +186,8 @@ export interface DB {
   subscriptions: SubscriptionsTable;
   notifications: NotificationsTable;
   feed_entries: FeedEntriesTable;
+  subscription_events: SubscriptionEventsTable;
+  subscription_periods: SubscriptionPeriodsTable;
 }
 
 export type TableName = keyof DB;
@@ -170,4 +204,6 @@ export const PRIMARY_KEYS = {
   blocks: ['chain_id', 'number'],
   chain_cursors: ['chain_id'],
   journal: ['id'],
+  subscription_events: ['channel', 'subscriber', 'ts', 'ts_order'],
+  subscription_periods: ['channel', 'subscriber', 'from_ts'],
 } as const satisfies { [T in TableName]: readonly (keyof DB[T] & string)[] };

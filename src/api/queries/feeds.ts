@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import { toChecksum } from '../../protocol/index.js';
 import type { DB } from '../../store/index.js';
 import { type FeedItem, feedItemOf } from '../../store/repos/feed-item.js';
-import { admissionDb } from '../../store/repos/tables.js';
 import type { Page } from './pagination.js';
 
 /** Distinct channels that put something in a user's spam box, with the alias address they sent from (if any). */
@@ -37,7 +36,7 @@ export async function listSenderFeeds(
   q: { channel: string; sender: string; type?: number | undefined },
   page: Page,
 ): Promise<{ feeds: FeedItem[]; itemcount: number }> {
-  const db = admissionDb(kdb);
+  const db = kdb;
   const base = db
     .selectFrom('notifications')
     .where('channel', '=', q.channel)

@@ -21,8 +21,7 @@ import {
 } from '../../protocol/index.js';
 import type { Store } from '../../store/index.js';
 import { channelSettingsOf } from '../../store/repos/feed-item.js';
-import { type AdmissionExecutor, admissionDb } from '../../store/repos/tables.js';
-import type { WriteOrigin } from '../../store/writer.js';
+import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
 import { chainInputKey } from '../chain/inputs.js';
 import type { VerifierPool } from '../verify/index.js';
@@ -141,7 +140,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const now = deps.now ?? Date.now;
   const publicUrl = deps.publicUrl ?? 'http://localhost:4000';
   const limits: AdmissionLimits = { ...DEFAULT_ADMISSION_LIMITS, ...deps.limits };
-  const db = admissionDb(deps.store.db);
+  const db = deps.store.db;
   const chains = new Map(deps.chains.map((c) => [c.chainId, c]));
   const clients = new Map<number, ChainClient>(deps.chainClients ?? []);
   for (const c of deps.chains)
@@ -230,7 +229,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     let id: number;
     try {
       id = await deps.store.db.transaction().execute(async (trx) => {
-        const tx = admissionDb(trx);
+        const tx = trx;
         if (n.input) {
           await tx
             .insertInto('inputs')
@@ -631,7 +630,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     }
     const payload = outcome.payload;
     const event = await deps.store.db.transaction().execute(async (trx) => {
-      const tx: AdmissionExecutor = admissionDb(trx);
+      const tx: Executor = trx;
       const current = await tx
         .selectFrom('notifications')
         .select('status')

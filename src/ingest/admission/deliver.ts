@@ -6,8 +6,7 @@ import {
   type NotificationPayload,
 } from '../../protocol/index.js';
 import { channelSettingsOf, feedItemOf, reachesSubscriber } from '../../store/repos/feed-item.js';
-import type { AdmissionExecutor } from '../../store/repos/tables.js';
-import { createWriter, type WriteOrigin } from '../../store/writer.js';
+import { createWriter, type Executor, type WriteOrigin } from '../../store/writer.js';
 import type { AdmittedNotification } from '../bus.js';
 import type { ChannelRow } from './gate.js';
 
@@ -33,7 +32,7 @@ const CHUNK = 400;
 
 /** Who of `addresses` was subscribed to `channel` at `ts`, with the settings then in force. */
 async function subscribedAt(
-  db: AdmissionExecutor,
+  db: Executor,
   channel: string,
   addresses: readonly string[],
   ts: number,
@@ -59,7 +58,7 @@ async function subscribedAt(
  * the feed entries and the feed payload, marks it admitted, and returns the bus event to publish after commit.
  */
 export async function fileNotification(
-  exec: AdmissionExecutor,
+  exec: Executor,
   origin: WriteOrigin | null,
   n: ResolvedNotification,
 ): Promise<AdmittedNotification> {

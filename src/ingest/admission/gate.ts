@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { pushError } from '../../errors.js';
-import type { AdmissionExecutor } from '../../store/repos/tables.js';
 import type { ChannelsTable } from '../../store/schema.js';
+import type { Executor } from '../../store/writer.js';
 
 export type ChannelRow = Selectable<ChannelsTable>;
 
@@ -14,7 +14,7 @@ const STATE = { DESTROYED: 0, ACTIVE: 1, DEACTIVATED: 2, BLOCKED: 3 } as const;
  * ALIAS_NOT_VERIFIED.
  */
 export async function resolveChannel(
-  db: AdmissionExecutor,
+  db: Executor,
   coreChainId: number,
   chainId: number,
   address: string,
@@ -81,7 +81,7 @@ export function assertChannelCanSend(channel: ChannelRow, field: string): void {
 
 /** Is `delegate` a current delegate of `channel` (the address as emitted on that chain) on `chainId`? */
 export async function isDelegate(
-  db: AdmissionExecutor,
+  db: Executor,
   chainId: number,
   channel: string,
   delegate: string,

@@ -16,8 +16,7 @@ import {
 } from '../../protocol/index.js';
 import type { Store } from '../../store/index.js';
 import { channelSettingsOf } from '../../store/repos/feed-item.js';
-import type { AdmissionExecutor } from '../../store/repos/tables.js';
-import { createWriter } from '../../store/writer.js';
+import { createWriter, type Executor } from '../../store/writer.js';
 import { applySubscription } from '../subscriptions.js';
 import { canonicalSignature, type VerifierPool } from '../verify/index.js';
 import type { AdmissionChain, ChainClient } from './chain-client.js';
@@ -43,7 +42,7 @@ export interface SubscriptionResult {
 }
 
 export interface SubscriptionDoorDeps {
-  db: AdmissionExecutor;
+  db: Executor;
   store: Store;
   coreChainId: number;
   chainOf(chainId: number, field: string): AdmissionChain;

@@ -10,8 +10,8 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { parseEip155 } from '../../protocol/index.js';
 import type { DB } from '../schema.js';
+import type { Executor } from '../writer.js';
 import { channelSettingsOf, type FeedItem, feedItemOf, reachesSubscriber } from './feed-item.js';
-import { type AdmissionExecutor, admissionDb } from './tables.js';
 
 export type { FeedItem } from './feed-item.js';
 
@@ -60,7 +60,7 @@ function clampPage(page: number | undefined, limit: number | undefined) {
   return { page: p, limit: l, offset: (p - 1) * l };
 }
 
-async function cursorOf(db: AdmissionExecutor, before: number | undefined): Promise<Candidate | null> {
+async function cursorOf(db: Executor, before: number | undefined): Promise<Candidate | null> {
   if (before === undefined) return null;
   const row = await db
     .selectFrom('notifications')
@@ -80,7 +80,7 @@ const byNewest = (a: Candidate, b: Candidate) => (b.ts !== a.ts ? b.ts - a.ts : 
 
 /** A user's inbox or spam page in the SDK's shape (`{feeds, itemcount}`). */
 export async function listUserFeed(kdb: Kysely<DB>, q: UserFeedQuery): Promise<UserFeedPage> {
-  const db = admissionDb(kdb);
+  const db = kdb;
   const user = address(q.user, 'user');
   const channel = q.channel === undefined ? null : address(q.channel, 'channel');
   const { limit, offset } = clampPage(q.page, q.limit);
@@ -183,11 +183,7 @@ export async function listUserFeed(kdb: Kysely<DB>, q: UserFeedQuery): Promise<U
   return { feeds, itemcount };
 }
 
-async function loadItems(
-  db: AdmissionExecutor,
-  ids: Candidate[],
-  box: 'inbox' | 'spam',
-): Promise<FeedItem[]> {
+async function loadItems(db: Executor, ids: Candidate[], box: 'inbox' | 'spam'): Promise<FeedItem[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('notifications')
@@ -208,7 +204,7 @@ async function loadItems(
 }
 
 async function countFeed(
-  db: AdmissionExecutor,
+  db: Executor,
   user: string,
   box: 'inbox' | 'spam',
   channel: string | null,
@@ -282,7 +278,7 @@ export async function listChannelNotifications(
   kdb: Kysely<DB>,
   q: ChannelNotificationsQuery,
 ): Promise<{ notifications: ChannelNotification[]; total: number }> {
-  const db = admissionDb(kdb);
+  const db = kdb;
   const channel = address(q.channel, 'channel');
   const { limit, offset } = clampPage(q.page, q.limit);
   const base = db
