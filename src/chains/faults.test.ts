@@ -126,6 +126,9 @@ describe('faults', () => {
       seed: 99,
       failRate: 0.05,
       rateLimitRate: 0.03,
+      // The seeded draws depend on request timing; these make sure each kind of fault happens in every run.
+      failSchedule: { first: 3, every: 20 },
+      rateLimitSchedule: { first: 5, every: 33 },
       retryAfterSeconds: 1,
       maxLogs: 1_000,
       latencyMs: 1,

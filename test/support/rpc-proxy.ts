@@ -17,6 +17,12 @@ export interface RpcProxyOptions {
   failModes?: Array<'5xx' | 'reset'>;
   /** Share of requests answered 429 (0..1). */
   rateLimitRate?: number;
+  /**
+   * Deterministic faults on top of the random ones, so a test is sure to exercise them whatever the timing: request
+   * number `first` and every `every`-th one after it fail (alternating 5xx and reset), or are answered 429.
+   */
+  failSchedule?: { first: number; every: number };
+  rateLimitSchedule?: { first: number; every: number };
   /** Retry-After header of those 429s, in seconds. Default 1. */
   retryAfterSeconds?: number;
   /** eth_getLogs returning more logs than this answers "query returned more than N results". */
@@ -150,7 +156,7 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    stats.requests++;
+    const requestNo = ++stats.requests;
     const raw = await readAll(req);
     let parsed: JsonRpcRequest | JsonRpcRequest[];
     try {
@@ -169,6 +175,30 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     if (opts.down) {
       stats.resets++;
       req.socket.destroy();
+      return;
+    }
+    const scheduled = (sch: { first: number; every: number } | undefined) =>
+      sch !== undefined && requestNo >= sch.first && (requestNo - sch.first) % sch.every === 0;
+    if (scheduled(opts.failSchedule)) {
+      if (requestNo % 2 === 0) {
+        stats.resets++;
+        req.socket.destroy();
+      } else {
+        stats.failed5xx++;
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+      }
+      return;
+    }
+    if (scheduled(opts.rateLimitSchedule)) {
+      stats.rateLimited++;
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': String(opts.retryAfterSeconds ?? 1),
+      });
+      res.end(
+        JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too Many Requests' } }),
+      );
       return;
     }
     if (opts.failRate && random() < opts.failRate) {
