@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { type Address, stringToHex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChainIndexer } from '../../src/chains/indexer.js';
 import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../src/devnet/index.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { openStore } from '../../src/store/index.js';
-import { spawnCli, waitForLog } from '../support/cli.js';
+import { killStrayClis, spawnCli, waitForLog } from '../support/cli.js';
 import { projectionSnapshot } from '../support/projections.js';
 
 const logger = pino({ level: 'silent' });
@@ -77,6 +77,8 @@ async function syncedBlock(dbPath: string): Promise<number> {
     await store.close();
   }
 }
+
+afterEach(killStrayClis);
 
 describe('a node killed with SIGKILL mid-backfill', () => {
   it('resumes after restart and loses and duplicates nothing', async () => {

@@ -3,10 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli, waitForLog } from '../support/cli.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killStrayClis, runCli, spawnCli, waitForLog } from '../support/cli.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'push-cli-'));
+
+afterEach(killStrayClis);
 
 describe('push-node start', { timeout: 90_000 }, () => {
   it('serves /status, /apis/v1/health and /metrics, then stops cleanly on SIGTERM', async () => {

@@ -6,13 +6,24 @@ export const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.m
 /** tsx's loader resolved from the repo, so the CLI runs from source in any working directory. */
 export const TSX_LOADER = import.meta.resolve('tsx');
 
+const running = new Set<ChildProcess>();
+
 /** Runs the CLI from source (tsx), as `push-node <args>` would. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO_ROOT): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX_LOADER, CLI_ENTRY, ...args], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_ENTRY, ...args], {
     cwd,
     env: { ...process.env, PUSH_NODE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Kills every CLI process a test started and did not stop (a failed assertion must not leave a node running). */
+export function killStrayClis(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
 }
 
 export interface CliResult {
