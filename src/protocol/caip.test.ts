@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { onlyPushErrors } from '../../test/support/push-errors.js';
 import { PushError } from '../errors.js';
 import {
   formatAccount,
@@ -18,16 +19,6 @@ import {
 const FC = { seed: 10_001, numRuns: 400 };
 const CHECKSUM = '0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045';
 const LOWER = CHECKSUM.toLowerCase();
-
-function onlyPushErrors(fn: (s: string) => unknown) {
-  return (s: string) => {
-    try {
-      fn(s);
-    } catch (err) {
-      if (!(err instanceof PushError)) throw err;
-    }
-  };
-}
 
 function codeOf(fn: () => unknown): string {
   try {

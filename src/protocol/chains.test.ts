@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../../test/support/push-errors.js';
 import { PushError } from '../errors.js';
 import {
   CHAIN_ID_TO_SOURCE,
@@ -9,16 +10,6 @@ import {
   SPECIAL_SOURCES,
   sourceForChainId,
 } from './chains.js';
-
-function errorOf(fn: () => unknown): PushError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PushError) return err;
-    throw err;
-  }
-  throw new Error('expected a PushError');
-}
 
 describe('chains', () => {
   it('holds the SDK table (21 chains) and its inverse', () => {

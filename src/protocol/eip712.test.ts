@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { getAddress, recoverAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
-import { PushError } from '../errors.js';
+import { errorOf, onlyPushErrors } from '../../test/support/push-errors.js';
 import {
   COMM_DOMAIN_NAME,
   commDomain,
@@ -28,26 +28,6 @@ const account = privateKeyToAccount(PRIVATE_KEY);
 const COMM_SEPOLIA = '0x9dDCD7ed7151afab43044E4D694FA064742C428c';
 const CHANNEL = getAddress('0x0542d6e5d5e8b56b8e1b0a3c2c2e5a6b7c8d1f99');
 const domain = commDomain(11155111, COMM_SEPOLIA);
-
-function errorOf(fn: () => unknown): PushError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PushError) return err;
-    throw err;
-  }
-  throw new Error('expected a PushError');
-}
-
-function onlyPushErrors(fn: (s: string) => unknown) {
-  return (s: string) => {
-    try {
-      fn(s);
-    } catch (err) {
-      if (!(err instanceof PushError)) throw err;
-    }
-  };
-}
 
 describe('domain and digests', () => {
   it('builds the Comm domain without a version', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 import { describe, expect, it } from 'vitest';
-import { PushError } from '../errors.js';
+import { errorOf, onlyPushErrors } from '../../test/support/push-errors.js';
 import {
   formatChannelIdentity,
   formatIdentity,
@@ -15,26 +15,6 @@ import {
 const FC = { seed: 10_003, numRuns: 400 };
 const CID_V0 = 'QmSbRT16JVF922yAB26YxWFD6DmGsnSHm8VBrGUQnXTS74';
 const CID_V1 = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
-
-function onlyPushErrors(fn: (s: string) => unknown) {
-  return (s: string) => {
-    try {
-      fn(s);
-    } catch (err) {
-      if (!(err instanceof PushError)) throw err;
-    }
-  };
-}
-
-function errorOf(fn: () => unknown): PushError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PushError) return err;
-    throw err;
-  }
-  throw new Error('expected a PushError');
-}
 
 describe('parseIdentity: minimal (0)', () => {
   it('parses 0+3+Title+Body', () => {
@@ -192,7 +172,7 @@ describe('properties', () => {
     fc.assert(fc.property(noise, onlyPushErrors(parseChannelIdentity)), FC);
     fc.assert(
       fc.property(noise, fc.nat(), fc.nat(), (s, a, b) =>
-        onlyPushErrors((x) => rewriteLegacyIdentity(x, a, b))(s),
+        onlyPushErrors((x: string) => rewriteLegacyIdentity(x, a, b))(s),
       ),
       FC,
     );

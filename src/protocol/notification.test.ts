@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PushError } from '../errors.js';
+import { errorOf, onlyPushErrors } from '../../test/support/push-errors.js';
 import type { Address } from './caip.js';
 import { parseIdentity } from './identity.js';
 import {
@@ -26,26 +26,6 @@ const META = { name: 'Channel name', icon: 'https://icon.example/x.png', url: 'h
 
 /** The identity JSON the SDK sent for a PushAPI broadcast (SDK contract §2.10), with a full address. */
 const CAPTURED_BROADCAST = `{"notification":{"title":"bcast","body":"hello all"},"data":{"acta":"https://example.org","aimg":"","amsg":"broadcast body","asub":"B","type":"1"},"recipients":"${SENDER}"}`;
-
-function onlyPushErrors(fn: (s: unknown) => unknown) {
-  return (s: unknown) => {
-    try {
-      fn(s);
-    } catch (err) {
-      if (!(err instanceof PushError)) throw err;
-    }
-  };
-}
-
-function errorOf(fn: () => unknown): PushError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PushError) return err;
-    throw err;
-  }
-  throw new Error('expected a PushError');
-}
 
 function payload(
   data: Record<string, unknown>,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PushError } from '../errors.js';
+import { errorOf, onlyPushErrors } from '../../test/support/push-errors.js';
 import { formatProof, type ParsedProof, parseProof, proofSignature } from './proof.js';
 
 const FC = { seed: 10_002, numRuns: 400 };
@@ -9,26 +9,6 @@ const TX = `0x${'cd'.repeat(32)}`;
 const UUID = 'ae5870dc-aa8e-4d02-8aa5-6893d2cb1a14';
 const ARMORED =
   '-----BEGIN PGP SIGNATURE-----\n\nwnUEARYKACcFgmV1c2VyCZCkRZ3Z+dZ4GhYhBP8rj3o5f2Q==\n=AbCd\n-----END PGP SIGNATURE-----\n';
-
-function onlyPushErrors(fn: (s: string) => unknown) {
-  return (s: string) => {
-    try {
-      fn(s);
-    } catch (err) {
-      if (!(err instanceof PushError)) throw err;
-    }
-  };
-}
-
-function errorOf(fn: () => unknown): PushError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PushError) return err;
-    throw err;
-  }
-  throw new Error('expected a PushError');
-}
 
 describe('parseProof', () => {
   it('parses the SDK send proof eip712v2:<sig>::uid::<uuid>', () => {

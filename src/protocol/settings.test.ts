@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PushError } from '../errors.js';
+import { errorOf, onlyPushErrors } from '../../test/support/push-errors.js';
 import {
   type ChannelSetting,
   checkIndexAgainstSettings,
@@ -17,26 +17,6 @@ import {
 } from './settings.js';
 
 const FC = { seed: 10_004, numRuns: 300 };
-
-function onlyPushErrors(fn: (s: string) => unknown) {
-  return (s: string) => {
-    try {
-      fn(s);
-    } catch (err) {
-      if (!(err instanceof PushError)) throw err;
-    }
-  };
-}
-
-function errorOf(fn: () => unknown): PushError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PushError) return err;
-    throw err;
-  }
-  throw new Error('expected a PushError');
-}
 
 const THREE = '3+1-1+2-1-50-0-100-1+3-1-10-20-0-100-1';
 const THREE_DESC = 'Announcements+Price threshold+Price band';
