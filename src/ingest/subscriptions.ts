@@ -65,6 +65,22 @@ export function periodsOf(
   return [...byFrom.values()];
 }
 
+/** What to delete and insert so the stored periods of one pair become `wanted` (periods equal in every field stay). */
+export function diffPeriods(
+  existing: readonly Period[],
+  wanted: readonly Period[],
+): { remove: Period[]; add: Period[] } {
+  const key = (p: Period) => `${Number(p.from_ts)}|${Number(p.to_ts)}|${p.settings_raw ?? ''}`;
+  const want = new Set(wanted.map(key));
+  const have = new Set(existing.map(key));
+  return {
+    remove: existing
+      .filter((p) => !want.has(key(p)))
+      .map((p) => ({ ...p, from_ts: Number(p.from_ts), to_ts: Number(p.to_ts) })),
+    add: wanted.filter((p) => !have.has(key(p))),
+  };
+}
+
 /** Re-derives the periods of one (channel, subscriber) from its command history, journaling every change. */
 async function rebuildPeriods(w: Writer, channel: string, subscriber: string): Promise<void> {
   const db: Executor = w.db;
@@ -81,13 +97,18 @@ async function rebuildPeriods(w: Writer, channel: string, subscriber: string): P
     .where('channel', '=', channel)
     .where('subscriber', '=', subscriber)
     .execute();
-  const same = (a: Period, b: Period) =>
-    a.from_ts === b.from_ts && a.to_ts === b.to_ts && a.settings_raw === b.settings_raw;
-  for (const row of existing) {
-    const r = { ...row, from_ts: Number(row.from_ts), to_ts: Number(row.to_ts) };
-    if (wanted.some((p) => same(p, r))) continue;
-    const key = { channel, subscriber, from_ts: r.from_ts };
-    await journalRow(db, w.origin, 'subscription_periods', key, r);
+  const { remove, add } = diffPeriods(
+    existing.map((r) => ({ from_ts: r.from_ts, to_ts: r.to_ts, settings_raw: r.settings_raw })),
+    wanted,
+  );
+  for (const r of remove) {
+    await journalRow(
+      db,
+      w.origin,
+      'subscription_periods',
+      { channel, subscriber, from_ts: r.from_ts },
+      { channel, subscriber, ...r },
+    );
     await db
       .deleteFrom('subscription_periods')
       .where('channel', '=', channel)
@@ -95,9 +116,7 @@ async function rebuildPeriods(w: Writer, channel: string, subscriber: string): P
       .where('from_ts', '=', r.from_ts)
       .execute();
   }
-  for (const p of wanted) {
-    if (existing.some((row) => same(p, { ...row, from_ts: Number(row.from_ts), to_ts: Number(row.to_ts) })))
-      continue;
+  for (const p of add) {
     await journalRow(db, w.origin, 'subscription_periods', { channel, subscriber, from_ts: p.from_ts }, null);
     await db
       .insertInto('subscription_periods')
@@ -271,29 +290,23 @@ export async function applySubscriptionsBulk(
         list.push({ ...e, ts: Number(e.ts) });
         eventsOf.set(e.subscriber, list);
       }
-      const periodKey = (s: string, p: Period) => `${s}|${p.from_ts}|${p.to_ts}|${p.settings_raw ?? ''}`;
-      const have = new Map(
-        existing.map((r) => [
-          periodKey(r.subscriber, { ...r, from_ts: Number(r.from_ts), to_ts: Number(r.to_ts) }),
-          r,
-        ]),
-      );
-      const keep = new Set<string>();
-      for (const s of part) {
-        for (const p of periodsOf(eventsOf.get(s) ?? [])) {
-          const k = periodKey(s, p);
-          if (have.has(k)) keep.add(k);
-          else inserts.push({ channel, subscriber: s, ...p });
-        }
+      const existingOf = new Map<string, Period[]>();
+      for (const r of existing) {
+        const list = existingOf.get(r.subscriber) ?? [];
+        list.push({ from_ts: r.from_ts, to_ts: r.to_ts, settings_raw: r.settings_raw });
+        existingOf.set(r.subscriber, list);
       }
-      for (const [k, r] of have) {
-        if (keep.has(k)) continue;
-        await db
-          .deleteFrom('subscription_periods')
-          .where('channel', '=', channel)
-          .where('subscriber', '=', r.subscriber)
-          .where('from_ts', '=', Number(r.from_ts))
-          .execute();
+      for (const s of part) {
+        const { remove, add } = diffPeriods(existingOf.get(s) ?? [], periodsOf(eventsOf.get(s) ?? []));
+        for (const p of add) inserts.push({ channel, subscriber: s, ...p });
+        for (const r of remove) {
+          await db
+            .deleteFrom('subscription_periods')
+            .where('channel', '=', channel)
+            .where('subscriber', '=', s)
+            .where('from_ts', '=', r.from_ts)
+            .execute();
+        }
       }
     }
   }
