@@ -88,7 +88,7 @@ describe('scripts/build-contracts.js', () => {
   it('as a CLI reports "up to date" for the repository contracts', () => {
     const result = runScript([]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^contracts (compiled|up to date): PushComm, PushCore -> /);
+    expect(result.stdout).toMatch(/^contracts (compiled|up to date): PushComm, PushCore, TestWallet -> /);
     expect(runScript(['--quiet']).stdout).toBe('');
   });
 });

@@ -9,7 +9,7 @@ export interface ContractArtifact {
   contractName: string;
   sourceName: string;
   abi: Abi;
-  /** Creation code (runs the constructor; ours have none). */
+  /** Creation code (runs the constructor; PushCore/PushComm have none, TestWallet takes its owner). */
   bytecode: Hex;
   /** Runtime code: what `hardhat_setCode` places at an address. */
   deployedBytecode: Hex;

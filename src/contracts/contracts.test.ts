@@ -16,9 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devnetAccounts } from '../devnet/accounts.js';
 import { CORE_CHAIN_ID, SDK_LOCAL_COMM_ADDRESSES, SDK_LOCAL_CORE_ADDRESS } from '../devnet/addresses.js';
 import { type DevChain, startChain } from '../devnet/chain.js';
-import { devnetPublicClient, devnetTestClient, sendContractCall } from '../devnet/clients.js';
+import {
+  devnetPublicClient,
+  devnetTestClient,
+  devnetWalletClient,
+  sendContractCall,
+} from '../devnet/clients.js';
 import { deployPush } from '../devnet/deploy.js';
-import { type ContractArtifact, loadPushArtifacts } from './artifacts.js';
+import { type ContractArtifact, loadArtifact, loadPushArtifacts } from './artifacts.js';
 
 // topic0 values exactly as listed in contracts.md §2.1, §2.2 and §2.4 (not recomputed from our ABI on purpose).
 const TOPIC0 = {
@@ -389,6 +394,62 @@ describe('PushComm', () => {
       ...split(sig1),
     ]);
     expect(unsub.logs[0]!.topics).toEqual([TOPIC0.Unsubscribe, word(addr(2)), word(signer.address)]);
+  });
+
+  it('subscribeBySig for a contract wallet (TestWallet) goes through ERC-1271: its owner signs, a stranger cannot', async () => {
+    const walletArtifact = await loadArtifact('TestWallet');
+    const owner = accounts[10]!;
+    const deployer = devnetWalletClient(chain.chainId, chain.rpcUrl, owner.privateKey);
+    const hash = await deployer.deployContract({
+      abi: walletArtifact.abi,
+      bytecode: walletArtifact.bytecode,
+      args: [owner.address],
+      chain: deployer.chain,
+      account: deployer.account!,
+    });
+    const wallet = (await devnetPublicClient(chain.chainId, chain.rpcUrl).waitForTransactionReceipt({ hash }))
+      .contractAddress!;
+    const domain = { name: 'EPNS COMM V1', chainId: CORE_CHAIN_ID, verifyingContract: COMM } as const;
+    const expiry = BigInt(Math.floor(Date.now() / 1000) + 3600);
+    const sign = (privateKey: Hex) =>
+      signTypedData({
+        privateKey,
+        domain,
+        types: {
+          Subscribe: [
+            { name: 'channel', type: 'address' },
+            { name: 'subscriber', type: 'address' },
+            { name: 'nonce', type: 'uint256' },
+            { name: 'expiry', type: 'uint256' },
+          ],
+        },
+        primaryType: 'Subscribe',
+        message: { channel: addr(2), subscriber: wallet, nonce: 0n, expiry },
+      });
+    const split = (sig: Hex) => [
+      Number(`0x${sig.slice(130, 132)}`),
+      `0x${sig.slice(2, 66)}`,
+      `0x${sig.slice(66, 130)}`,
+    ];
+    await expectRevert(
+      tx(0, 'comm', 'subscribeBySig', [
+        addr(2),
+        wallet,
+        0n,
+        expiry,
+        ...split(await sign(accounts[11]!.privateKey)),
+      ]),
+      'invalid signature',
+    );
+    const sub = await tx(0, 'comm', 'subscribeBySig', [
+      addr(2),
+      wallet,
+      0n,
+      expiry,
+      ...split(await sign(owner.privateKey)),
+    ]);
+    expect(sub.logs[0]!.topics).toEqual([TOPIC0.Subscribe, word(addr(2)), word(wallet)]);
+    expect(await read('comm', 'isUserSubscribed', [addr(2), wallet])).toBe(true);
   });
 
   it('changeUserChannelSettings requires a subscription and emits "<notifID>+<settings>"', async () => {

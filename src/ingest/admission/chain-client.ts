@@ -1,4 +1,17 @@
-import { type Chain, createPublicClient, decodeEventLog, fallback, type Hex, http, parseAbi } from 'viem';
+import {
+  AbiDecodingDataSizeTooSmallError,
+  AbiDecodingZeroDataError,
+  BaseError,
+  type Chain,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
+  createPublicClient,
+  decodeEventLog,
+  fallback,
+  type Hex,
+  http,
+  parseAbi,
+} from 'viem';
 import { pushError } from '../../errors.js';
 
 export interface AdmissionChain {
@@ -22,7 +35,10 @@ export interface SentNotificationLog {
 export interface ChainClient {
   /** Every SendNotification log the Comm contract emitted in a successful transaction (empty if none or reverted). */
   sendNotificationLogs(txHash: Hex): Promise<SentNotificationLog[]>;
-  /** ERC-1271: does the contract at `account` accept `signature` over `digest`? False for EOAs. */
+  /**
+   * ERC-1271: does the contract at `account` accept `signature` over `digest`? False for EOAs and for contracts that
+   * revert or answer anything but the magic value; PUSH_ERR_RPC_UNAVAILABLE when the chain does not answer.
+   */
   isValidSignature(account: string, digest: Hex, signature: Hex): Promise<boolean>;
   /** Block timestamp (seconds). */
   blockTimestamp(blockNumber: number): Promise<number>;
@@ -33,6 +49,24 @@ const COMM_EVENTS = parseAbi([
 ]);
 const ERC1271 = parseAbi(['function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)']);
 const MAGIC = '0x1626ba7e';
+
+/**
+ * Did the contract itself answer (a revert, no return data, or data that is no bytes4)? Then it does not accept the
+ * signature. viem wraps every readContract failure, transport ones included, in ContractFunctionExecutionError, so
+ * the name alone cannot tell "the wallet said no" (403) from "the RPC did not answer" (503, worth a retry).
+ */
+function contractAnswered(err: unknown): boolean {
+  return (
+    err instanceof BaseError &&
+    err.walk(
+      (e) =>
+        e instanceof ContractFunctionRevertedError ||
+        e instanceof ContractFunctionZeroDataError ||
+        e instanceof AbiDecodingZeroDataError ||
+        e instanceof AbiDecodingDataSizeTooSmallError,
+    ) !== null
+  );
+}
 
 function rpcError(chainId: number, err: unknown) {
   return pushError(
@@ -55,7 +89,13 @@ export function createChainClient(chain: AdmissionChain): ChainClient {
   } as const satisfies Chain;
   const client = createPublicClient({
     chain: viemChain,
-    transport: fallback(chain.rpcUrls.map((u) => http(u, { retryCount: 1, timeout: 10_000 }))),
+    // A caller waits on these calls (an HTTP request), so one retry round over the endpoints, not viem's four: the
+    // fallback sets its transports' own retryCount to 0 and retries with its own (default 3), hence it is set here.
+    // Hardhat answers a revert with -32603, which viem retries; real nodes' "execution reverted" is not retried.
+    transport: fallback(
+      chain.rpcUrls.map((u) => http(u, { timeout: 10_000 })),
+      { retryCount: 1 },
+    ),
   });
   const comm = chain.comm.toLowerCase();
   return {
@@ -100,7 +140,7 @@ export function createChainClient(chain: AdmissionChain): ChainClient {
         });
         return magic.toLowerCase() === MAGIC;
       } catch (err) {
-        if ((err as Error)?.name === 'ContractFunctionExecutionError') return false;
+        if (contractAnswered(err)) return false;
         throw rpcError(chain.chainId, err);
       }
     },

@@ -49,7 +49,7 @@ export async function checkTypedSigner(args: {
     `The request was signed by ${recovered}, who may not act for ${args.accounts.join(', ')}`,
     {
       field: args.field,
-      hint: 'sign with the channel (or a delegate registered on that chain) over the exact string sent, with the domain {name:"EPNS COMM V1", chainId, verifyingContract: Comm of that chain}',
+      hint: 'sign with the channel (or a delegate registered on that chain) over the exact string sent, with the domain {name:"EPNS COMM V1", chainId, verifyingContract: Comm of that chain}; a contract wallet must accept the signature through ERC-1271 isValidSignature(EIP-712 digest) on that chain',
       details: { recovered },
     },
   );
