@@ -1,3 +1,4 @@
+import { insertRows } from '../store/bulk.js';
 import { journalRow } from '../store/repos/tables.js';
 import {
   OPEN_PERIOD_END,
@@ -193,6 +194,33 @@ function byChannel(pairs: Iterable<{ channel: string; subscriber: string }>): Ma
   return out;
 }
 
+const EVENT_COLUMNS = [
+  'channel',
+  'subscriber',
+  'ts',
+  'ts_order',
+  'subscribed',
+  'settings_raw',
+  'proof',
+  'chain_id',
+] as const;
+const PERIOD_COLUMNS = ['channel', 'subscriber', 'from_ts', 'to_ts', 'settings_raw'] as const;
+const SUBSCRIPTION_COLUMNS = [
+  'channel',
+  'subscriber',
+  'subscribed',
+  'settings_raw',
+  'ts',
+  'ts_order',
+  'proof',
+  'origin',
+  'chain_id',
+] as const;
+const updateAll = (cols: readonly string[]) => cols.map((c) => `"${c}" = excluded."${c}"`).join(', ');
+
+type HistoryEvent = Pick<SubscriptionEventsTable, 'ts' | 'ts_order' | 'subscribed' | 'settings_raw'>;
+const eventId = (e: { ts: number; ts_order: string }) => `${e.ts}|${e.ts_order}`;
+
 /**
  * The same outcome as calling `applySubscription` for each command in order, in a handful of multi-row statements
  * instead of several per command. Only for writes that need no undo journal (finalised blocks): the backfill's
@@ -203,36 +231,14 @@ export async function applySubscriptionsBulk(
   cmds: readonly SubscriptionCommand[],
 ): Promise<{ channel: string; subscriber: string }[]> {
   if (cmds.length === 0) return [];
-  const db = exec;
+  const pairs = new Map<string, { channel: string; subscriber: string }>();
+  for (const c of cmds)
+    pairs.set(pairKey(c.channel, c.subscriber), { channel: c.channel, subscriber: c.subscriber });
 
-  // 1. The command history (idempotent: a replayed command is already there).
-  const fresh = new Map<string, { channel: string; subscriber: string }>();
-  for (const part of chunks(cmds)) {
-    const rows = await db
-      .insertInto('subscription_events')
-      .values(
-        part.map((c) => ({
-          channel: c.channel,
-          subscriber: c.subscriber,
-          ts: c.ts,
-          ts_order: c.order,
-          subscribed: c.subscribed ? 1 : 0,
-          settings_raw: c.subscribed ? c.settingsRaw : null,
-          proof: c.proof,
-          chain_id: c.chainId,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['channel', 'subscriber', 'ts', 'ts_order']).doNothing())
-      .returning(['channel', 'subscriber'])
-      .execute();
-    for (const r of rows) fresh.set(pairKey(r.channel, r.subscriber), r);
-  }
-  if (fresh.size === 0) return [];
-
-  // Invariant: a pair has a `subscriptions` row as soon as it has any command, so pairs without one are new and their
-  // history is exactly the commands of this call: their periods need no read-back (the backfill's common case).
+  // Invariant: a pair has a `subscriptions` row as soon as it has any command, so a pair without one has no history
+  // and every command of this call is new to it (the backfill's common case: no read-back of events or periods).
   const stored = new Map<string, { ts: number; order: string }>();
-  for (const [channel, subscribers] of byChannel(fresh.values())) {
+  for (const [channel, subscribers] of byChannel(pairs.values())) {
     for (const part of chunks(subscribers)) {
       const rows = await exec
         .selectFrom('subscriptions')
@@ -245,83 +251,105 @@ export async function applySubscriptionsBulk(
     }
   }
 
-  // 2. Periods of the pairs that got new commands, re-derived from their whole history.
-  const inserts: (Period & { channel: string; subscriber: string })[] = [];
-  const newHistory = new Map<
-    string,
-    Pick<SubscriptionEventsTable, 'ts' | 'ts_order' | 'subscribed' | 'settings_raw'>[]
-  >();
-  for (const c of cmds) {
-    const k = pairKey(c.channel, c.subscriber);
-    if (!fresh.has(k) || stored.has(k)) continue;
-    const list = newHistory.get(k) ?? [];
-    list.push({
-      ts: c.ts,
-      ts_order: c.order,
-      subscribed: c.subscribed ? 1 : 0,
-      settings_raw: c.subscribed ? c.settingsRaw : null,
-    });
-    newHistory.set(k, list);
-  }
-  for (const [k, events] of newHistory) {
-    const { channel, subscriber } = fresh.get(k)!;
-    // The same command can appear twice in one call (a replayed slice); history holds it once.
-    const unique = [...new Map(events.map((e) => [`${e.ts}|${e.ts_order}`, e])).values()];
-    for (const p of periodsOf(unique)) inserts.push({ channel, subscriber, ...p });
-  }
-  const known = [...fresh.entries()].filter(([k]) => stored.has(k)).map(([, v]) => v);
+  // The stored history and periods of known pairs.
+  const history = new Map<string, HistoryEvent[]>();
+  const storedPeriods = new Map<string, Period[]>();
+  const known = [...pairs.entries()].filter(([k]) => stored.has(k)).map(([, v]) => v);
   for (const [channel, subscribers] of byChannel(known)) {
     for (const part of chunks(subscribers)) {
-      const events = await db
+      const events = await exec
         .selectFrom('subscription_events')
         .select(['subscriber', 'ts', 'ts_order', 'subscribed', 'settings_raw'])
         .where('channel', '=', channel)
         .where('subscriber', 'in', part)
         .execute();
-      const existing = await db
+      for (const e of events) {
+        const k = pairKey(channel, e.subscriber);
+        const list = history.get(k) ?? [];
+        list.push({
+          ts: Number(e.ts),
+          ts_order: e.ts_order,
+          subscribed: e.subscribed,
+          settings_raw: e.settings_raw,
+        });
+        history.set(k, list);
+      }
+      const periods = await exec
         .selectFrom('subscription_periods')
-        .selectAll()
+        .select(['subscriber', 'from_ts', 'to_ts', 'settings_raw'])
         .where('channel', '=', channel)
         .where('subscriber', 'in', part)
         .execute();
-      const eventsOf = new Map<string, typeof events>();
-      for (const e of events) {
-        const list = eventsOf.get(e.subscriber) ?? [];
-        list.push({ ...e, ts: Number(e.ts) });
-        eventsOf.set(e.subscriber, list);
-      }
-      const existingOf = new Map<string, Period[]>();
-      for (const r of existing) {
-        const list = existingOf.get(r.subscriber) ?? [];
-        list.push({ from_ts: r.from_ts, to_ts: r.to_ts, settings_raw: r.settings_raw });
-        existingOf.set(r.subscriber, list);
-      }
-      for (const s of part) {
-        const { remove, add } = diffPeriods(existingOf.get(s) ?? [], periodsOf(eventsOf.get(s) ?? []));
-        for (const p of add) inserts.push({ channel, subscriber: s, ...p });
-        for (const r of remove) {
-          await db
-            .deleteFrom('subscription_periods')
-            .where('channel', '=', channel)
-            .where('subscriber', '=', s)
-            .where('from_ts', '=', r.from_ts)
-            .execute();
-        }
+      for (const p of periods) {
+        const k = pairKey(channel, p.subscriber);
+        const list = storedPeriods.get(k) ?? [];
+        list.push({ from_ts: Number(p.from_ts), to_ts: Number(p.to_ts), settings_raw: p.settings_raw });
+        storedPeriods.set(k, list);
       }
     }
   }
-  for (const rows of chunks(inserts)) {
-    await db
-      .insertInto('subscription_periods')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(['channel', 'subscriber', 'from_ts']).doUpdateSet((eb) => ({
-          to_ts: eb.ref('excluded.to_ts'),
-          settings_raw: eb.ref('excluded.settings_raw'),
-        })),
-      )
-      .execute();
+
+  // 1. The command history: commands not already in it (a replayed command is there; one may repeat in a call).
+  const seenEvents = new Map<string, Set<string>>();
+  for (const [k, events] of history) seenEvents.set(k, new Set(events.map(eventId)));
+  const eventRows: unknown[][] = [];
+  const touched = new Set<string>();
+  for (const c of cmds) {
+    const k = pairKey(c.channel, c.subscriber);
+    const e: HistoryEvent = {
+      ts: c.ts,
+      ts_order: c.order,
+      subscribed: c.subscribed ? 1 : 0,
+      settings_raw: c.subscribed ? c.settingsRaw : null,
+    };
+    let ids = seenEvents.get(k);
+    if (!ids) {
+      ids = new Set();
+      seenEvents.set(k, ids);
+    }
+    if (ids.has(eventId(e))) continue;
+    ids.add(eventId(e));
+    const list = history.get(k) ?? [];
+    list.push(e);
+    history.set(k, list);
+    touched.add(k);
+    eventRows.push([
+      c.channel,
+      c.subscriber,
+      c.ts,
+      c.order,
+      e.subscribed,
+      e.settings_raw,
+      c.proof,
+      c.chainId,
+    ]);
   }
+  if (touched.size === 0) return [];
+  // The conflict clause is a guard only: the history was read above, in the same transaction.
+  await insertRows(exec, 'subscription_events', EVENT_COLUMNS, eventRows, 'on conflict do nothing');
+
+  // 2. Periods of the pairs that got new commands, re-derived from their whole history.
+  const periodRows: unknown[][] = [];
+  for (const k of touched) {
+    const { channel, subscriber } = pairs.get(k)!;
+    const { remove, add } = diffPeriods(storedPeriods.get(k) ?? [], periodsOf(history.get(k) ?? []));
+    for (const r of remove) {
+      await exec
+        .deleteFrom('subscription_periods')
+        .where('channel', '=', channel)
+        .where('subscriber', '=', subscriber)
+        .where('from_ts', '=', r.from_ts)
+        .execute();
+    }
+    for (const p of add) periodRows.push([channel, subscriber, p.from_ts, p.to_ts, p.settings_raw]);
+  }
+  await insertRows(
+    exec,
+    'subscription_periods',
+    PERIOD_COLUMNS,
+    periodRows,
+    `on conflict ("channel", "subscriber", "from_ts") do update set ${updateAll(['to_ts', 'settings_raw'])}`,
+  );
 
   // 3. Current state: the newest command per pair wins if it is newer than what is stored.
   const latest = new Map<string, SubscriptionCommand>();
@@ -331,43 +359,31 @@ export async function applySubscriptionsBulk(
     if (!prev || newer(c, prev)) latest.set(k, c);
   }
   const changed: { channel: string; subscriber: string }[] = [];
-  const upserts: SubscriptionCommand[] = [];
-  for (const [k, cmd] of latest) {
+  const upserts: unknown[][] = [];
+  for (const [k, c] of latest) {
+    // Pairs whose commands were all replays keep their stored state, which is at least as new.
+    if (!touched.has(k)) continue;
     const cur = stored.get(k);
-    if (cur && !newer(cmd, cur)) continue;
-    // Pairs whose commands were all replays were not looked up; their stored state is at least as new.
-    if (!fresh.has(k)) continue;
-    upserts.push(cmd);
-    changed.push({ channel: cmd.channel, subscriber: cmd.subscriber });
+    if (cur && !newer(c, cur)) continue;
+    changed.push({ channel: c.channel, subscriber: c.subscriber });
+    upserts.push([
+      c.channel,
+      c.subscriber,
+      c.subscribed ? 1 : 0,
+      c.subscribed ? c.settingsRaw : null,
+      c.ts,
+      c.order,
+      c.proof,
+      c.origin,
+      c.chainId,
+    ]);
   }
-  for (const part of chunks(upserts)) {
-    await exec
-      .insertInto('subscriptions')
-      .values(
-        part.map((c) => ({
-          channel: c.channel,
-          subscriber: c.subscriber,
-          subscribed: c.subscribed ? 1 : 0,
-          settings_raw: c.subscribed ? c.settingsRaw : null,
-          ts: c.ts,
-          ts_order: c.order,
-          proof: c.proof,
-          origin: c.origin,
-          chain_id: c.chainId,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['channel', 'subscriber']).doUpdateSet((eb) => ({
-          subscribed: eb.ref('excluded.subscribed'),
-          settings_raw: eb.ref('excluded.settings_raw'),
-          ts: eb.ref('excluded.ts'),
-          ts_order: eb.ref('excluded.ts_order'),
-          proof: eb.ref('excluded.proof'),
-          origin: eb.ref('excluded.origin'),
-          chain_id: eb.ref('excluded.chain_id'),
-        })),
-      )
-      .execute();
-  }
+  await insertRows(
+    exec,
+    'subscriptions',
+    SUBSCRIPTION_COLUMNS,
+    upserts,
+    `on conflict ("channel", "subscriber") do update set ${updateAll(SUBSCRIPTION_COLUMNS.slice(2))}`,
+  );
   return changed;
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { pushError } from '../errors.js';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
 import type { DB } from './schema.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -118,7 +119,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database): BetterSqlite3.Datab
   });
 }
 
-function openSqlite(path: string): Database {
+function openSqlite(path: string, logger?: Logger): Database {
   let sqlite: BetterSqlite3.Database;
   try {
     sqlite = new BetterSqlite3(path);
@@ -140,8 +141,22 @@ function openSqlite(path: string): Database {
   // A 64 MiB page cache keeps the hot indexes (inputs.key, subscriptions) in memory during backfill.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  const file = path !== ':memory:' && path !== '';
+  // Checkpoints run in a worker (sqlite-checkpointer.ts); this only bounds the WAL should that worker stop.
+  if (file) sqlite.pragma('wal_autocheckpoint = 32768');
+  // After a checkpoint the WAL is reused from its start; this trims a file left large by a burst of writes.
+  sqlite.pragma('journal_size_limit = 67108864');
+  const checkpointer = file ? startCheckpointer({ path, ...(logger ? { logger } : {}) }) : null;
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: path,
+    async close() {
+      await checkpointer?.close();
+      await db.destroy();
+    },
+  };
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -157,7 +172,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     return openPostgres({ ...opts, url: opts.url });
   }
-  return openSqlite(opts.sqlitePath ?? ':memory:');
+  return openSqlite(opts.sqlitePath ?? ':memory:', opts.logger);
 }
 
 /** Postgres "schema does not exist": raised by Kysely's catalog introspection when ANOTHER schema is dropped meanwhile. */

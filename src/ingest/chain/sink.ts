@@ -4,7 +4,14 @@ import type { Store } from '../../store/index.js';
 import { createWriter, pruneJournal, rollbackJournal } from '../../store/writer.js';
 import { applySubscriptionsBulk, type SubscriptionCommand } from '../subscriptions.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
-import { chainInputKey, chainInputRow } from './inputs.js';
+import { recordChainInputs } from './inputs.js';
+
+export interface SubscriptionRow {
+  channel: string;
+  subscriber: string;
+  subscribed: boolean;
+  settingsRaw: string | null;
+}
 
 export interface ChainSinkDeps {
   store: Store;
@@ -13,13 +20,43 @@ export interface ChainSinkDeps {
   /** Called after a batch commits with its newly recorded SendNotification events (for admission). */
   onNotifications?: (logs: ChainLog[]) => void;
   /** Called after a batch commits with the opt-in state it changed (for live fan-out indexes). */
-  onSubscriptions?: (
-    rows: { channel: string; subscriber: string; subscribed: boolean; settingsRaw: string | null }[],
-  ) => void;
+  onSubscriptions?: (rows: SubscriptionRow[]) => void;
   now?: () => number;
 }
 
-const INSERT_CHUNK = 400;
+/** The current opt-in rows of the given pairs, read per channel in chunks (a backfill batch changes thousands). */
+async function readSubscriptions(
+  db: Store['db'],
+  pairs: readonly { channel: string; subscriber: string }[],
+): Promise<SubscriptionRow[]> {
+  const byChannel = new Map<string, Set<string>>();
+  for (const p of pairs) {
+    const set = byChannel.get(p.channel) ?? new Set<string>();
+    set.add(p.subscriber);
+    byChannel.set(p.channel, set);
+  }
+  const out: SubscriptionRow[] = [];
+  for (const [channel, set] of byChannel) {
+    const subscribers = [...set];
+    for (let i = 0; i < subscribers.length; i += 500) {
+      const rows = await db
+        .selectFrom('subscriptions')
+        .select(['channel', 'subscriber', 'subscribed', 'settings_raw'])
+        .where('channel', '=', channel)
+        .where('subscriber', 'in', subscribers.slice(i, i + 500))
+        .execute();
+      for (const r of rows) {
+        out.push({
+          channel: r.channel,
+          subscriber: r.subscriber,
+          subscribed: r.subscribed === 1,
+          settingsRaw: r.settings_raw,
+        });
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * Persists what the chain indexer reads: each batch is one transaction that records the verified inputs (idempotent
@@ -62,17 +99,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       const changedSubscriptions: { channel: string; subscriber: string }[] = [];
       await db.transaction().execute(async (tx) => {
         const t = now();
-        const inserted = new Set<string>();
-        for (let i = 0; i < logs.length; i += INSERT_CHUNK) {
-          const rows = logs.slice(i, i + INSERT_CHUNK).map((l) => chainInputRow(l, t));
-          const res = await tx
-            .insertInto('inputs')
-            .values(rows)
-            .onConflict((oc) => oc.column('key').doNothing())
-            .returning('key')
-            .execute();
-          for (const r of res) inserted.add(r.key);
-        }
+        fresh.push(...(await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t)));
         // Opt-ins of finalised blocks are applied in bulk (the backfill's hot path); the buffer is flushed before
         // any other event, so every event still sees the state of all events before it.
         const pending: SubscriptionCommand[] = [];
@@ -81,10 +108,8 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           changedSubscriptions.push(...(await applySubscriptionsBulk(tx, pending)));
           pending.length = 0;
         };
-        for (const log of logs) {
-          // Invariant: a log whose input row already existed was applied before; replays change nothing.
-          if (!inserted.has(chainInputKey(log))) continue;
-          fresh.push(log);
+        // Invariant: a log whose input row already existed was applied before; replays change nothing.
+        for (const log of fresh) {
           if (log.event === 'SendNotification') continue;
           const journal = log.blockNumber > batch.finalizedBlock;
           const bulk = !journal && isOptInEvent(log);
@@ -132,24 +157,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           .execute();
       });
       if (changedSubscriptions.length && deps.onSubscriptions) {
-        const rows = [];
-        for (const k of changedSubscriptions) {
-          const row = await db
-            .selectFrom('subscriptions')
-            .selectAll()
-            .where('channel', '=', k.channel)
-            .where('subscriber', '=', k.subscriber)
-            .executeTakeFirst();
-          if (row) {
-            rows.push({
-              channel: row.channel,
-              subscriber: row.subscriber,
-              subscribed: row.subscribed === 1,
-              settingsRaw: row.settings_raw,
-            });
-          }
-        }
-        deps.onSubscriptions(rows);
+        deps.onSubscriptions(await readSubscriptions(db, changedSubscriptions));
       }
       const notifications = fresh.filter((l) => l.event === 'SendNotification');
       if (notifications.length && deps.onNotifications) deps.onNotifications(notifications);

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { storeBackends } from '../../test/support/store-backends.js';
+import { insertRows } from './bulk.js';
+
+const COLUMNS = ['channel', 'subscriber', 'from_ts', 'to_ts', 'settings_raw'] as const;
+const row = (i: number, to = 100) => [
+  '0xc',
+  `0x${i.toString(16).padStart(40, '0')}`,
+  i,
+  to,
+  i % 3 ? null : `1+${i}`,
+];
+
+describe.each(storeBackends())('insertRows on $name', (backend) => {
+  afterAll(() => backend.cleanup());
+
+  it('writes more rows than one statement holds, in order and with every value', async () => {
+    const store = await backend.open();
+    const rows = Array.from({ length: 1234 }, (_, i) => row(i));
+    expect(await insertRows(store.db, 'subscription_periods', COLUMNS, rows)).toBe(1234);
+    const stored = await store.db.selectFrom('subscription_periods').selectAll().orderBy('from_ts').execute();
+    expect(
+      stored.map((r) => [r.channel, r.subscriber, Number(r.from_ts), Number(r.to_ts), r.settings_raw]),
+    ).toEqual(rows);
+  });
+
+  it('applies the conflict clause and counts only what was written', async () => {
+    const store = await backend.open();
+    await insertRows(store.db, 'subscription_periods', COLUMNS, [row(1), row(2)]);
+    const ignored = await insertRows(
+      store.db,
+      'subscription_periods',
+      COLUMNS,
+      [row(1, 7), row(3)],
+      'on conflict do nothing',
+    );
+    expect(ignored).toBe(1);
+    await insertRows(
+      store.db,
+      'subscription_periods',
+      COLUMNS,
+      [row(2, 9)],
+      'on conflict ("channel", "subscriber", "from_ts") do update set "to_ts" = excluded."to_ts"',
+    );
+    const stored = await store.db
+      .selectFrom('subscription_periods')
+      .select(['from_ts', 'to_ts'])
+      .orderBy('from_ts')
+      .execute();
+    expect(stored.map((r) => [Number(r.from_ts), Number(r.to_ts)])).toEqual([
+      [1, 100],
+      [2, 9],
+      [3, 100],
+    ]);
+  });
+
+  it('takes part in the caller’s transaction', async () => {
+    const store = await backend.open();
+    await expect(
+      store.db.transaction().execute(async (tx) => {
+        await insertRows(tx, 'subscription_periods', COLUMNS, [row(5)]);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await store.db.selectFrom('subscription_periods').selectAll().execute()).toEqual([]);
+  });
+
+  it('does nothing for no rows', async () => {
+    const store = await backend.open();
+    expect(await insertRows(store.db, 'subscription_periods', COLUMNS, [])).toBe(0);
+  });
+});

@@ -1,0 +1,73 @@
+import { CompiledQuery, sql } from 'kysely';
+import type { TableName } from './schema.js';
+import type { Executor } from './writer.js';
+
+/**
+ * Multi-row inserts for the write-heavy paths (chain backfill), without Kysely's query builder: building and compiling
+ * the AST of a 500-row insert costs more than SQLite takes to run it. The SQL text is made once per shape and cached;
+ * only the parameters change between calls. Identifiers come from the caller's code, never from input.
+ */
+
+/** Rows per statement: under SQLite's 32,766 bound parameters and Postgres' 65,535 for any of our tables. */
+const MAX_ROWS = 500;
+const MAX_PARAMS = 30_000;
+
+const shapes = new Map<string, string>();
+
+type Placeholders = 'question' | 'dollar';
+
+function placeholderStyle(exec: Executor): Placeholders {
+  return sql`${0}`.compile(exec).sql === '?' ? 'question' : 'dollar';
+}
+
+function statement(
+  style: Placeholders,
+  table: TableName,
+  columns: readonly string[],
+  rows: number,
+  conflict: string,
+): string {
+  const key = `${style}|${table}|${columns.join(',')}|${rows}|${conflict}`;
+  let text = shapes.get(key);
+  if (text === undefined) {
+    const tuples: string[] = [];
+    let n = 0;
+    for (let r = 0; r < rows; r++) {
+      const ps = columns.map(() => (style === 'question' ? '?' : `$${++n}`));
+      tuples.push(`(${ps.join(',')})`);
+    }
+    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(',')}) values ${tuples.join(',')}${conflict ? ` ${conflict}` : ''}`;
+    // A handful of shapes per table (full chunks plus the last partial one); bound the cache all the same.
+    if (shapes.size > 2_000) shapes.clear();
+    shapes.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Inserts `rows` (each an array of values in `columns` order) in as few statements as the parameter limits allow.
+ * `conflict` is an `on conflict …` clause (the same syntax on SQLite and Postgres), or '' for none.
+ * Returns the number of rows the database reports as written.
+ */
+export async function insertRows(
+  exec: Executor,
+  table: TableName,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  conflict = '',
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const style = placeholderStyle(exec);
+  const per = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / columns.length)));
+  let written = 0;
+  for (let i = 0; i < rows.length; i += per) {
+    const part = rows.slice(i, i + per);
+    const params: unknown[] = [];
+    for (const row of part) for (const v of row) params.push(v);
+    const res = await exec.executeQuery(
+      CompiledQuery.raw(statement(style, table, columns, part.length, conflict), params),
+    );
+    written += Number(res.numAffectedRows ?? 0);
+  }
+  return written;
+}
