@@ -4,10 +4,8 @@ import type { ChainLog } from '../../chains/types.js';
 import { nextAttemptAt } from '../../content/retry.js';
 import { isPushError, type PushError, pushError } from '../../errors.js';
 import {
-  checkIndexAgainstSettings,
   commDomain,
   DATA_TYPES,
-  NOTIFICATION_TYPE,
   type NotificationPayload,
   PAYLOAD_V1_TYPES,
   type ParsedIdentity,
@@ -20,15 +18,24 @@ import {
   sourceForChainId,
 } from '../../protocol/index.js';
 import type { Store } from '../../store/index.js';
-import { channelSettingsOf } from '../../store/repos/feed-item.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
 import { chainInputKey } from '../chain/inputs.js';
-import type { VerifierPool } from '../verify/index.js';
+import { recoverAddress, type TypedDataInput, typedDataDigest, type VerifierPool } from '../verify/index.js';
+import { createGroupCommit } from './batcher.js';
 import { type AdmissionChain, type ChainClient, createChainClient } from './chain-client.js';
 import { type ContentIpfs, type ContentSubgraph, resolveContent } from './content.js';
 import { fileNotification } from './deliver.js';
 import { assertChannelCanSend, type ChannelRow, isDelegate, resolveChannel } from './gate.js';
+import {
+  type AdmitResult,
+  asResult,
+  type BatchAnswer,
+  checkPayloadShape,
+  createPayloadBatch,
+  FULL_PATH,
+  type PreparedPayload,
+} from './payload-batch.js';
 import { type BucketPolicy, createRateLimiter } from './rate-limit.js';
 import { checkTypedSigner } from './signer.js';
 import { createSubscriptionDoor, type SubscriptionBody, type SubscriptionResult } from './subscribe.js';
@@ -85,11 +92,7 @@ export interface RequestMeta {
   receivedAt?: number | undefined;
 }
 
-export interface AdmitResult {
-  notificationId: number;
-  status: 'admitted' | 'pending_content';
-  duplicate: boolean;
-}
+export type { AdmitResult } from './payload-batch.js';
 
 export interface NotificationState {
   id: number;
@@ -149,6 +152,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const channelLimiter = limits.perChannel ? createRateLimiter(limits.perChannel, 'channel') : null;
 
   const registry = deps.registry;
+  const batchItems = new Histogram({
+    name: 'push_node_admission_batch_items',
+    help: 'Off-chain payloads admitted together in one store transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: registry ? [registry] : [],
+  });
   const admitted = new Counter({
     name: 'push_node_admission_total',
     help: 'Admission requests by door and result (admitted, pending_content, duplicate, or the error code)',
@@ -174,6 +183,22 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return c;
   }
 
+  const runPayloadBatch = createPayloadBatch({
+    store: deps.store,
+    coreChainId: deps.coreChainId,
+    channelLimiter,
+    bus: deps.bus,
+    now,
+    publicUrl,
+    logger,
+  });
+  const batcher = createGroupCommit<PreparedPayload, BatchAnswer>({
+    run: (items) => {
+      batchItems.observe(items.length);
+      return runPayloadBatch(items);
+    },
+  });
+
   async function measured<T>(door: string, fn: () => Promise<T>, resultOf: (r: T) => string): Promise<T> {
     const end = duration.startTimer({ door });
     try {
@@ -197,12 +222,6 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       .where('input_key', '=', key)
       .executeTakeFirst();
   }
-
-  const asResult = (row: { id: number; status: string }, duplicate: boolean): AdmitResult => ({
-    notificationId: Number(row.id),
-    status: row.status === 'admitted' ? 'admitted' : 'pending_content',
-    duplicate,
-  });
 
   interface NewNotification {
     key: string;
@@ -318,26 +337,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return { notificationId: id, status: event ? 'admitted' : 'pending_content', duplicate: false };
   }
 
-  function checkPayloadShape(
-    payload: NotificationPayload,
-    settingsOwner: ChannelRow,
-    recipient: string | null,
-  ): void {
-    if (payload.data.index) {
-      checkIndexAgainstSettings(
-        channelSettingsOf(settingsOwner.settings_raw, settingsOwner.settings_description),
-        payload.data.index,
-        'identity.data.index',
-      );
-    }
-    if (payload.data.type === NOTIFICATION_TYPE.TARGETED && !recipient && payload.recipients.length === 0) {
-      throw pushError('PUSH_ERR_VALIDATION', 'A targeted notification needs a recipient', {
-        field: 'recipient',
-      });
-    }
-  }
-
-  async function admitPayloadInner(body: PayloadBody, meta: RequestMeta): Promise<AdmitResult> {
+  /** Every check of a payload request that needs neither the store nor the network; throws the first refusal. */
+  function parsePayload(body: PayloadBody, meta: RequestMeta) {
     if (body === null || typeof body !== 'object') {
       throw pushError('PUSH_ERR_VALIDATION', 'The body must be a JSON object', { field: 'body' });
     }
@@ -402,9 +403,123 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     // Subset requests name the channel; a legacy subset names a comma-separated list (read from the payload).
     const recipient = recipientText.includes(',') ? null : parseEip155(recipientText, 'recipient').address;
     const identity = parseIdentity(identityText, 'identity');
+    return {
+      proofText,
+      identityText,
+      senderText,
+      sourceText,
+      recipientText,
+      proof,
+      sender: { chainId: sender.chainId, address: sender.address },
+      chain,
+      recipient,
+      identity,
+      ts: meta.receivedAt ?? now(),
+    };
+  }
+
+  type ParsedPayload = ReturnType<typeof parsePayload>;
+
+  /** The EIP-712 data an eip712v2 / eip712v1 proof signs. Throws UNSUPPORTED_PROOF for v1 over a non-inline payload. */
+  // One frozen domain per chain: the digest caches its separator by identity.
+  const domains = new Map<number, TypedDataInput['domain']>();
+  function domainOf(chain: AdmissionChain): TypedDataInput['domain'] {
+    let d = domains.get(chain.chainId);
+    if (!d) {
+      d = Object.freeze(commDomain(chain.chainId, chain.comm));
+      domains.set(chain.chainId, d);
+    }
+    return d;
+  }
+
+  function typedDataOf(p: ParsedPayload): TypedDataInput {
+    const domain = domainOf(p.chain);
+    if (p.proof.kind === 'eip712v2') {
+      return { domain, types: DATA_TYPES, primaryType: 'Data', message: { data: p.identityText } };
+    }
+    if (p.identity.storageType !== 2) {
+      throw pushError('PUSH_ERR_UNSUPPORTED_PROOF', 'eip712v1 proofs sign an inline payload (2+<json>)', {
+        field: 'verificationProof',
+      });
+    }
+    const data = p.identity.payload.data;
+    return {
+      domain,
+      types: PAYLOAD_V1_TYPES,
+      primaryType: 'Data',
+      message: { ...payloadV1Message((data ?? {}) as Record<string, unknown>) },
+    };
+  }
+
+  const inputBodyOf = (p: ParsedPayload) =>
+    JSON.stringify({
+      verificationProof: p.proofText,
+      sender: p.senderText,
+      recipient: p.recipientText,
+      source: p.sourceText,
+      identity: p.identityText,
+    });
+
+  /**
+   * The group-commit path, for what nearly every SDK request is (an EIP-712 proof over inline content): the signer
+   * is recovered and the content parsed now, concurrently with other requests; everything that needs the store is
+   * decided in the next batch. Null when the request needs the full path (chain proofs, IPFS or subgraph content).
+   */
+  async function prepareFast(p: ParsedPayload): Promise<PreparedPayload | null> {
+    const { proof, identity } = p;
+    if (proof.kind !== 'eip712v2' && proof.kind !== 'eip712v1') return null;
+    if (identity.storageType !== 0 && identity.storageType !== 2) return null;
+    if (proof.kind === 'eip712v1' && identity.storageType !== 2) return null;
+    let signer: PreparedPayload['signer'];
+    try {
+      const digest = typedDataDigest(typedDataOf(p));
+      const address = deps.verifier
+        ? await deps.verifier.recover(digest, proof.signature)
+        : recoverAddress(digest, proof.signature);
+      signer = { ok: true, address: address.toLowerCase() };
+    } catch (error) {
+      signer = { ok: false, error };
+    }
+    let content: PreparedPayload['content'];
+    try {
+      const c = await resolveContent(identity, deps, { retryMismatch: false, field: 'identity' });
+      if (c.kind !== 'ready') return null; // inline content is always ready; anything else takes the full path
+      content = { ok: true, payload: c.payload };
+    } catch (error) {
+      content = { ok: false, error };
+    }
+    return {
+      key: p.proofText,
+      sender: `eip155:${p.sender.chainId}:${p.sender.address}`,
+      senderChainId: p.sender.chainId,
+      senderAddress: p.sender.address,
+      source: p.sourceText,
+      identity: p.identityText,
+      recipient: p.recipient,
+      ts: p.ts,
+      inputBody: inputBodyOf(p),
+      signer,
+      content,
+      erc1271: clients.has(p.sender.chainId),
+    };
+  }
+
+  async function admitPayloadInner(body: PayloadBody, meta: RequestMeta): Promise<AdmitResult> {
+    const p = parsePayload(body, meta);
+    const prepared = await prepareFast(p);
+    if (prepared) {
+      const answer = await batcher.submit(prepared);
+      if (answer !== FULL_PATH) return answer;
+    }
+    return admitFull(p);
+  }
+
+  /** One request through every check, with its own transaction (chain and subgraph proofs, IPFS, ERC-1271). */
+  async function admitFull(p: ParsedPayload): Promise<AdmitResult> {
+    const { proofText, identityText, sourceText, proof, sender, chain, recipient, identity } = p;
 
     let key = proofText;
-    let ts = meta.receivedAt ?? now();
+    let ts = p.ts;
     if (proof.kind !== 'eip155') {
       const dup = await existing(key);
       if (dup && dup.sender === `eip155:${sender.chainId}:${sender.address}` && dup.identity === identityText)
@@ -417,29 +532,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     let delegate: string | null = null;
     const client = clients.get(sender.chainId);
     if (proof.kind === 'eip712v2' || proof.kind === 'eip712v1') {
-      const domain = commDomain(sender.chainId, chain.comm);
-      let typed: Parameters<typeof checkTypedSigner>[0]['typed'];
-      if (proof.kind === 'eip712v2') {
-        typed = { domain, types: DATA_TYPES, primaryType: 'Data', message: { data: identityText } };
-      } else {
-        if (identity.storageType !== 2) {
-          throw pushError('PUSH_ERR_UNSUPPORTED_PROOF', 'eip712v1 proofs sign an inline payload (2+<json>)', {
-            field: 'verificationProof',
-          });
-        }
-        const data = identity.payload.data;
-        typed = {
-          domain,
-          types: PAYLOAD_V1_TYPES,
-          primaryType: 'Data',
-          message: { ...payloadV1Message((data ?? {}) as Record<string, unknown>) },
-        };
-      }
+      const typed = typedDataOf(p);
       const who = await checkTypedSigner({
         typed,
         signature: proof.signature,
         accounts: [sender.address],
-        isAllowed: (r) => isDelegate(db, sender.chainId as number, sender.address, r),
+        isAllowed: (r) => isDelegate(db, sender.chainId, sender.address, r),
         verifier: deps.verifier,
         chain: client,
         field: 'verificationProof',
@@ -508,16 +606,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     if (content.kind === 'ready') checkPayloadShape(content.payload, channel, recipient);
     return store({
       key,
-      input: {
-        kind: 'http',
-        body: JSON.stringify({
-          verificationProof: proofText,
-          sender: senderText,
-          recipient: recipientText,
-          source: sourceText,
-          identity: identityText,
-        }),
-      },
+      input: { kind: 'http', body: inputBodyOf(p) },
       origin: null,
       channel,
       sender: `eip155:${sender.chainId}:${sender.address}`,
@@ -780,6 +869,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       if (timer) clearInterval(timer);
       timer = null;
       if (running) await running.catch(() => {});
+      await batcher.drain();
     },
   };
 }

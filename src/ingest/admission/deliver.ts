@@ -31,7 +31,7 @@ export interface ResolvedNotification {
 const CHUNK = 400;
 
 /** Who of `addresses` was subscribed to `channel` at `ts`, with the settings then in force. */
-async function subscribedAt(
+export async function subscribedAt(
   db: Executor,
   channel: string,
   addresses: readonly string[],
@@ -52,42 +52,68 @@ async function subscribedAt(
   return out;
 }
 
+/** The addresses a targeted or subset notification names (none for a broadcast: it is resolved per reader). */
+export function listedRecipients(n: Pick<ResolvedNotification, 'payload' | 'recipient'>): string[] {
+  const type = n.payload.data.type;
+  if (type === NOTIFICATION_TYPE.TARGETED) {
+    const r = n.recipient ?? n.payload.recipients[0];
+    return r ? [r] : [];
+  }
+  if (type === NOTIFICATION_TYPE.SUBSET) {
+    return n.payload.recipients.length > 0 ? n.payload.recipients : n.recipient ? [n.recipient] : [];
+  }
+  return [];
+}
+
+export interface FeedEntryRow {
+  recipient: string;
+  notification_id: number;
+  box: 'inbox' | 'spam';
+  ts: number;
+}
+
+/** What filing a notification writes and announces, decided without touching the store. */
+export interface DeliveryPlan {
+  /** The notification row's columns once filed (status `admitted`). */
+  columns: {
+    type: number;
+    payload: string;
+    recipients: string;
+    hidden: number;
+    etime: number | null;
+    status: 'admitted';
+    idx: string | null;
+    content_error: null;
+  };
+  feedRows: FeedEntryRow[];
+  /** The bus event to publish once the write has committed. */
+  event: AdmittedNotification;
+}
+
 /**
- * Files a notification whose content is known: decides each recipient's box (inbox if subscribed at send time and
- * the settings let it through, spam if not subscribed; a broadcast is stored once and resolved per reader), writes
- * the feed entries and the feed payload, marks it admitted, and returns the bus event to publish after commit.
+ * Decides each listed recipient's box (inbox if subscribed at send time and the settings let it through, spam if not
+ * subscribed; a broadcast is stored once and resolved per reader) given `subs` (from `subscribedAt` over
+ * `listedRecipients(n)`), and builds the feed payload, the feed rows and the bus event.
  */
-export async function fileNotification(
-  exec: Executor,
-  origin: WriteOrigin | null,
+export function planDelivery(
   n: ResolvedNotification,
-): Promise<AdmittedNotification> {
-  const db = exec;
+  subs: ReadonlyMap<string, string | null>,
+): DeliveryPlan {
   const channel = n.channel.channel;
   const d = n.payload.data;
   const settings = channelSettingsOf(n.channel.settings_raw, n.channel.settings_description);
   const indexRaw = d.index === null ? null : formatIndex(d.index);
   const senderAddress = n.sender.slice(n.sender.lastIndexOf(':') + 1);
   const isSelf = (a: string) => a === channel || a === senderAddress;
-
-  let listed: string[] = [];
-  if (d.type === NOTIFICATION_TYPE.TARGETED) {
-    const r = n.recipient ?? n.payload.recipients[0];
-    listed = r ? [r] : [];
-  } else if (d.type === NOTIFICATION_TYPE.SUBSET) {
-    listed = n.payload.recipients.length > 0 ? n.payload.recipients : n.recipient ? [n.recipient] : [];
-  }
+  const listed = listedRecipients(n);
 
   const inbox: string[] = [];
   const spam: string[] = [];
-  if (listed.length > 0) {
-    const subs = await subscribedAt(db, channel, listed, n.ts);
-    for (const r of listed) {
-      if (isSelf(r)) inbox.push(r);
-      else if (subs.has(r)) {
-        if (reachesSubscriber(settings, subs.get(r) ?? null, indexRaw)) inbox.push(r);
-      } else spam.push(r);
-    }
+  for (const r of listed) {
+    if (isSelf(r)) inbox.push(r);
+    else if (subs.has(r)) {
+      if (reachesSubscriber(settings, subs.get(r) ?? null, indexRaw)) inbox.push(r);
+    } else spam.push(r);
   }
 
   const feedPayload = buildFeedPayload({
@@ -104,34 +130,10 @@ export async function fileNotification(
     ...(d.type === NOTIFICATION_TYPE.BROADCAST ? {} : { recipients: listed }),
   });
   const payloadJson = JSON.stringify(feedPayload);
-  const w = createWriter(exec as never, origin);
-  await w.update('notifications', { id: n.id }, {
-    type: d.type,
-    payload: payloadJson,
-    recipients: JSON.stringify(d.type === NOTIFICATION_TYPE.BROADCAST ? [] : listed),
-    hidden: d.hidden ? 1 : 0,
-    etime: d.etime,
-    status: 'admitted',
-    idx: indexRaw,
-    content_error: null,
-  } as never);
-
-  const rows = [
+  const feedRows: FeedEntryRow[] = [
     ...inbox.map((recipient) => ({ recipient, notification_id: n.id, box: 'inbox' as const, ts: n.ts })),
     ...spam.map((recipient) => ({ recipient, notification_id: n.id, box: 'spam' as const, ts: n.ts })),
   ];
-  if (origin?.journal) {
-    for (const row of rows) await w.put('feed_entries', row);
-  } else {
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      await db
-        .insertInto('feed_entries')
-        .values(rows.slice(i, i + CHUNK))
-        .onConflict((oc) => oc.columns(['recipient', 'notification_id']).doNothing())
-        .execute();
-    }
-  }
-
   const row = {
     id: n.id,
     sender: n.sender,
@@ -142,23 +144,69 @@ export async function fileNotification(
     type: d.type,
   };
   return {
-    notification: {
-      id: n.id,
-      channel,
-      sender: n.sender,
+    columns: {
       type: d.type,
-      ts: n.ts,
-      source: n.source,
-      verificationProof: n.proof,
-      delegate: n.delegate,
+      payload: payloadJson,
+      recipients: JSON.stringify(d.type === NOTIFICATION_TYPE.BROADCAST ? [] : listed),
+      hidden: d.hidden ? 1 : 0,
+      etime: d.etime,
+      status: 'admitted',
+      idx: indexRaw,
+      content_error: null,
     },
-    recipients: { inbox: d.type === NOTIFICATION_TYPE.BROADCAST ? 'subscribers' : inbox, spam },
-    audience: {
-      channelSettingsRaw: n.channel.settings_raw,
-      channelSettingsDescription: n.channel.settings_description,
-      index: indexRaw,
+    feedRows,
+    event: {
+      notification: {
+        id: n.id,
+        channel,
+        sender: n.sender,
+        type: d.type,
+        ts: n.ts,
+        source: n.source,
+        verificationProof: n.proof,
+        delegate: n.delegate,
+      },
+      recipients: { inbox: d.type === NOTIFICATION_TYPE.BROADCAST ? 'subscribers' : inbox, spam },
+      audience: {
+        channelSettingsRaw: n.channel.settings_raw,
+        channelSettingsDescription: n.channel.settings_description,
+        index: indexRaw,
+      },
+      feedItem: feedItemOf(row, 'inbox', feedPayload),
+      spamFeedItem: spam.length > 0 ? feedItemOf(row, 'spam', feedPayload) : null,
     },
-    feedItem: feedItemOf(row, 'inbox'),
-    spamFeedItem: spam.length > 0 ? feedItemOf(row, 'spam') : null,
   };
+}
+
+/** Inserts feed rows in chunks; a row already there is left alone. */
+export async function insertFeedRows(db: Executor, rows: readonly FeedEntryRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db
+      .insertInto('feed_entries')
+      .values(rows.slice(i, i + CHUNK))
+      .onConflict((oc) => oc.columns(['recipient', 'notification_id']).doNothing())
+      .execute();
+  }
+}
+
+/**
+ * Files a stored notification whose content is known: plans its delivery (`planDelivery`), writes the feed entries
+ * and the feed payload, marks it admitted, and returns the bus event to publish after commit.
+ */
+export async function fileNotification(
+  exec: Executor,
+  origin: WriteOrigin | null,
+  n: ResolvedNotification,
+): Promise<AdmittedNotification> {
+  const listed = listedRecipients(n);
+  const subs = listed.length > 0 ? await subscribedAt(exec, n.channel.channel, listed, n.ts) : new Map();
+  const plan = planDelivery(n, subs);
+  const w = createWriter(exec as never, origin);
+  await w.update('notifications', { id: n.id }, plan.columns as never);
+  if (origin?.journal) {
+    for (const row of plan.feedRows) await w.put('feed_entries', row);
+  } else {
+    await insertFeedRows(exec, plan.feedRows);
+  }
+  return plan.event;
 }

@@ -1,12 +1,58 @@
 import type { Selectable } from 'kysely';
 import { pushError } from '../../errors.js';
-import type { ChannelsTable } from '../../store/schema.js';
+import type { AliasesTable, ChannelsTable } from '../../store/schema.js';
 import type { Executor } from '../../store/writer.js';
 
 export type ChannelRow = Selectable<ChannelsTable>;
 
 /** State values of `channels.state` (the Core contract's channelState). */
 const STATE = { DESTROYED: 0, ACTIVE: 1, DEACTIVATED: 2, BLOCKED: 3 } as const;
+
+export type AliasRow = Selectable<AliasesTable>;
+
+/**
+ * The core channel an alias row stands for, once both sides of the handshake are seen. Throws CHANNEL_NOT_FOUND
+ * (no such alias) / ALIAS_NOT_VERIFIED.
+ */
+export function channelOfAlias(
+  alias: AliasRow | undefined,
+  chainId: number,
+  address: string,
+  field: string,
+): string {
+  if (!alias) {
+    throw pushError(
+      'PUSH_ERR_CHANNEL_NOT_FOUND',
+      `No channel has ${address} as its alias on chain ${chainId}`,
+      {
+        field,
+        hint: 'send from the core-chain channel, or complete the alias handshake (verifyChannelAlias on both chains)',
+      },
+    );
+  }
+  if (alias.declared !== 1 || alias.confirmed !== 1) {
+    throw pushError(
+      'PUSH_ERR_ALIAS_NOT_VERIFIED',
+      `The alias ${address} on chain ${chainId} is not verified for channel ${alias.channel}`,
+      {
+        field,
+        hint:
+          alias.declared !== 1
+            ? 'the channel must declare the alias on the core chain'
+            : 'the alias must confirm with verifyChannelAlias on its own chain',
+      },
+    );
+  }
+  return alias.channel;
+}
+
+/** The channel row, or CHANNEL_NOT_FOUND when there is none or it was destroyed. */
+export function existingChannel(channel: ChannelRow | undefined, address: string, field: string): ChannelRow {
+  if (!channel || channel.state === STATE.DESTROYED) {
+    throw pushError('PUSH_ERR_CHANNEL_NOT_FOUND', `Channel ${address} does not exist`, { field });
+  }
+  return channel;
+}
 
 /**
  * The core channel a sender address on `chainId` stands for: itself on the core chain; on another chain, the
@@ -29,30 +75,7 @@ export async function resolveChannel(
       .where('alias_chain_id', '=', chainId)
       .where('alias_address', '=', address)
       .executeTakeFirst();
-    if (!alias) {
-      throw pushError(
-        'PUSH_ERR_CHANNEL_NOT_FOUND',
-        `No channel has ${address} as its alias on chain ${chainId}`,
-        {
-          field,
-          hint: 'send from the core-chain channel, or complete the alias handshake (verifyChannelAlias on both chains)',
-        },
-      );
-    }
-    if (alias.declared !== 1 || alias.confirmed !== 1) {
-      throw pushError(
-        'PUSH_ERR_ALIAS_NOT_VERIFIED',
-        `The alias ${address} on chain ${chainId} is not verified for channel ${alias.channel}`,
-        {
-          field,
-          hint:
-            alias.declared !== 1
-              ? 'the channel must declare the alias on the core chain'
-              : 'the alias must confirm with verifyChannelAlias on its own chain',
-        },
-      );
-    }
-    channelAddress = alias.channel;
+    channelAddress = channelOfAlias(alias, chainId, address, field);
     viaAlias = true;
   }
   const channel = await db
@@ -60,10 +83,7 @@ export async function resolveChannel(
     .selectAll()
     .where('channel', '=', channelAddress)
     .executeTakeFirst();
-  if (!channel || channel.state === STATE.DESTROYED) {
-    throw pushError('PUSH_ERR_CHANNEL_NOT_FOUND', `Channel ${channelAddress} does not exist`, { field });
-  }
-  return { channel, viaAlias };
+  return { channel: existingChannel(channel, channelAddress, field), viaAlias };
 }
 
 /** Refuses deactivated and blocked channels (sending); subscribing only needs the channel to exist. */

@@ -11,6 +11,9 @@
  *   'admitted'|'pending_content', duplicate}`; answer 204. Throws a `PushError` (use `err.status`, `err.toBody()`;
  *   on `PUSH_ERR_RATE_LIMITED` set `Retry-After: err.details.retryAfterSeconds`). A refused request stores nothing.
  *   Idempotent by verificationProof: a repeat gets the same result with `duplicate: true` and no second bus event.
+ *   Group commit (`batcher.ts`, `payload-batch.ts`): requests arriving while a store transaction runs are checked
+ *   and stored together in the next one, each with its own outcome; a request is answered only once its group has
+ *   committed, and if that transaction fails every request of the group fails (none is acknowledged).
  * - `admitChainNotification(log)` / `admitChainNotifications(logs)` — the chain sink's `onNotifications` hook. Keyed
  *   by the log (several notifications per transaction are kept apart); legacy identities below a chain's npipBlock
  *   are rewritten. Unverified aliases, unknown/blocked/deactivated channels: logged and skipped.

@@ -67,6 +67,29 @@ describe('typedDataDigest — fast path equals viem', () => {
     );
   });
 
+  it('remembers a frozen domain by identity, and never a mutable one', () => {
+    fc.assert(
+      fc.property(domains, domains, fc.string(), (d1, d2, data) => {
+        const frozen = Object.freeze({ ...d1 });
+        const at = (domain: TypedDataDomain) => ({
+          domain,
+          types: DATA,
+          primaryType: 'Data',
+          message: { data },
+        });
+        expect(hex(typedDataDigest(at(frozen)))).toBe(viemDigest(at(d1)));
+        expect(hex(typedDataDigest(at(frozen)))).toBe(viemDigest(at(d1))); // from the identity cache
+        // A mutable domain changed after use gets the separator of what it is now.
+        const mutable: TypedDataDomain = { ...d1 };
+        typedDataDigest(at(mutable));
+        Object.assign(mutable, { name: undefined, version: undefined, chainId: undefined }, d2);
+        for (const k of ['verifyingContract', 'salt'] as const) if (!(k in d2)) delete mutable[k];
+        expect(hex(typedDataDigest(at(mutable)))).toBe(viemDigest(at(mutable)));
+      }),
+      { seed: 3, numRuns: 100 },
+    );
+  });
+
   it('V1 Subscribe and Unsubscribe with lower-case and checksummed addresses', () => {
     fc.assert(
       fc.property(

@@ -45,6 +45,8 @@ export interface TypedDataInput {
 // of domains (one per chain × communicator), so the cap only guards against callers that pass arbitrary domains.
 const domainCache = new Map<string, Uint8Array>();
 const DOMAIN_CACHE_MAX = 1024;
+// Only frozen domains are remembered by identity: a mutable object could change after its separator was cached.
+const domainByObject = new WeakMap<object, Uint8Array>();
 
 function domainKey(d: TypedDataDomain): string {
   // A field is part of the domain type when it is not null/undefined (viem's rule), so presence is in the key.
@@ -59,6 +61,9 @@ export function domainSeparator(domain: TypedDataDomain): Uint8Array {
   if (domain === null || typeof domain !== 'object') {
     throw pushError('PUSH_ERR_VALIDATION', 'The EIP-712 domain must be an object', { field: 'domain' });
   }
+  // Callers that keep one domain object per chain skip building the key (a WeakMap hit is what they pay).
+  const byObject = domainByObject.get(domain);
+  if (byObject !== undefined) return byObject;
   const key = domainKey(domain);
   let separator = domainCache.get(key);
   if (separator === undefined) {
@@ -75,6 +80,7 @@ export function domainSeparator(domain: TypedDataDomain): Uint8Array {
     if (domainCache.size >= DOMAIN_CACHE_MAX) domainCache.clear();
     domainCache.set(key, separator);
   }
+  if (Object.isFrozen(domain)) domainByObject.set(domain, separator);
   return separator;
 }
 

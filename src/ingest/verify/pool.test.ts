@@ -214,11 +214,27 @@ describe('createVerifierPool (other modes)', () => {
     });
   });
 
+  it('sends small flushes to one worker and spreads larger ones, losing no job either way', async () => {
+    const pool = createVerifierPool({ threads: 2, minSplit: 8, maxBatch: 16 });
+    try {
+      await pool.ready();
+      for (const n of [1, 7, 8, 9, 16, 17, 100]) {
+        const { jobs, expected } = makeJobs(n);
+        expect((await pool.recoverBatch(jobs)).map(outcome)).toEqual(expected);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('refuses a bad configuration', () => {
     expect(() => createVerifierPool({ threads: -1 })).toThrow(
       expect.objectContaining({ code: 'PUSH_ERR_CONFIG_INVALID' }),
     );
     expect(() => createVerifierPool({ threads: 0, maxBatch: 0 })).toThrow(
+      expect.objectContaining({ code: 'PUSH_ERR_CONFIG_INVALID' }),
+    );
+    expect(() => createVerifierPool({ threads: 0, minSplit: 0 })).toThrow(
       expect.objectContaining({ code: 'PUSH_ERR_CONFIG_INVALID' }),
     );
   });

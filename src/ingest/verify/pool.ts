@@ -75,6 +75,8 @@ export interface VerifierPoolOptions {
   backend?: Secp256k1Backend;
   /** Most jobs per message to a worker (default 256): larger amortises more, smaller spreads load sooner. */
   maxBatch?: number;
+  /** Flushes of at most this many jobs go to one worker instead of being spread (default 32). */
+  minSplit?: number;
   logger?: Logger;
   /** Registers `push_node_verify_*` metrics here (one pool per registry). */
   registry?: Registry;
@@ -149,6 +151,10 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
     });
   }
   const maxBatch = options.maxBatch ?? 256;
+  const minSplit = options.minSplit ?? 32;
+  if (!Number.isInteger(minSplit) || minSplit < 1) {
+    throw pushError('PUSH_ERR_CONFIG_INVALID', 'minSplit must be a positive integer', { field: 'minSplit' });
+  }
   if (!Number.isInteger(maxBatch) || maxBatch < 1) {
     throw pushError('PUSH_ERR_CONFIG_INVALID', 'maxBatch must be a positive integer', { field: 'maxBatch' });
   }
@@ -312,7 +318,11 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
     let start = 0;
     while (start < jobs.length) {
       const remaining = jobs.length - start;
-      const size = Math.min(maxBatch, Math.ceil(remaining / workers.length));
+      // A small flush goes to one worker: waking a second one costs more than the recoveries it would take over.
+      const size =
+        remaining <= Math.min(minSplit, maxBatch)
+          ? remaining
+          : Math.min(maxBatch, Math.ceil(remaining / workers.length));
       send(leastBusy(), jobs.slice(start, start + size));
       start += size;
     }

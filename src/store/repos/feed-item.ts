@@ -31,9 +31,16 @@ export interface NotificationRowForFeed {
   type: number;
 }
 
-/** Builds the feed item of a stored notification for one box. */
-export function feedItemOf(row: NotificationRowForFeed, box: 'inbox' | 'spam'): FeedItem {
-  const payload = JSON.parse(row.payload ?? 'null') as FeedPayload;
+/**
+ * Builds the feed item of a stored notification for one box. `parsed`: the payload as an object when the caller
+ * has it already (admission, which just serialised it), to skip parsing `row.payload` again.
+ */
+export function feedItemOf(
+  row: NotificationRowForFeed,
+  box: 'inbox' | 'spam',
+  parsed?: FeedPayload,
+): FeedItem {
+  const payload = parsed ?? (JSON.parse(row.payload ?? 'null') as FeedPayload);
   const address = row.sender.slice(row.sender.lastIndexOf(':') + 1);
   return {
     payload_id: box === 'spam' && Number(row.type) === 4 ? -Number(row.id) : Number(row.id),
