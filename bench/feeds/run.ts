@@ -1,13 +1,21 @@
 /**
- * p50/p99 of a feed page (inbox and spam) for users subscribed to 50 channels, with N notifications (default 1M,
- * 80% broadcasts stored once, 20% targeted with a feed entry) and 100k subscribers, on SQLite and Postgres.
- *   npx tsx bench/feeds/run.ts [--notifications 1000000] [--subscribers 100000] [--queries 300] [--no-postgres]
+ * p50/p99 of a feed page (inbox and spam, page 1 and page 5, 10 items) for users subscribed to 50 channels, with N
+ * notifications (default 1M: 80% broadcasts stored once, 10% targeted, 10% subsets of 10; see seed.ts) and 100k
+ * subscribers, on SQLite and Postgres; one table per store. Baseline in the same run: reading one page's 10
+ * notifications by primary key, the least any feed page costs. "+ itemcount" rows add the exact total the REST route
+ * answers (O(inbox): it counts every broadcast of the reader's periods).
+ *   npx tsx bench/feeds/run.ts [--notifications 1000000] [--subscribers 100000] [--queries 300]
+ *     [--no-sqlite] [--no-postgres] [--sqlite-path <file>] [--pg-schema <name>] [--keep]
+ * `--sqlite-path`/`--pg-schema` reuse a store seeded by an earlier run with `--keep` (same sizes), skipping the fill.
+ * Postgres: PUSH_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), own schema, dropped after.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { heavyUsers, prng, seed } from './seed.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -17,210 +25,136 @@ const opt = (name: string, def: string) => {
 const N = Number(opt('notifications', '1000000'));
 const SUBSCRIBERS = Number(opt('subscribers', '100000'));
 const QUERIES = Number(opt('queries', '300'));
-const CHANNELS = 1000;
-const PER_USER = 50;
+const WARMUP = 20;
+const KEEP = args.includes('--keep');
 const PG_URL = process.env.PUSH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-let seed = 42;
-const rnd = () => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-};
-const hexAddr = (prefix: string, i: number) =>
-  `0x${prefix}${i.toString(16).padStart(40 - prefix.length, '0')}`;
-const channelAddr = (i: number) => hexAddr('c', i);
-const userAddr = (i: number) => hexAddr('a', i);
-
-function payloadJson(id: number, type: number, channel: string): string {
-  return JSON.stringify({
-    data: {
-      type,
-      app: 'Bench',
-      icon: 'https://i',
-      url: 'https://u',
-      sid: String(id),
-      epoch: '1700000000',
-      asub: `t${id}`,
-      amsg: 'bench body',
-      acta: '',
-      aimg: '',
-      etime: null,
-      hidden: '0',
-      silent: '0',
-      sectype: null,
-      additionalMeta: null,
-    },
-    notification: { title: `Bench - t${id}`, body: 'bench body' },
-    recipients: `eip155:11155111:${channel}`,
-    verificationProof: `eip712v2:0x${'ab'.repeat(65)}::uid::${id}`,
-  });
-}
-
-async function fill(store: Store): Promise<void> {
-  const db = store.db as never as import('kysely').Kysely<Record<string, Record<string, unknown>>>;
-  const chunk = store.dialect === 'postgres' ? 2000 : 400;
-  const channels = [];
-  for (let c = 0; c < CHANNELS; c++) {
-    channels.push({
-      channel: channelAddr(c),
-      core_chain_id: 11155111,
-      channel_type: 2,
-      identity: '1+x',
-      ipfs_hash: null,
-      name: 'Bench',
-      info: null,
-      url: null,
-      icon: null,
-      tags: null,
-      state: 1,
-      verified_by: null,
-      settings_raw: null,
-      settings_description: null,
-      subgraph: null,
-      metadata_status: 'ok',
-      metadata_attempts: 0,
-      metadata_next_at: 0,
-      created_block: 1,
-      created_at: 0,
-      updated_at: 0,
-    });
-  }
-  for (let i = 0; i < channels.length; i += chunk / 4)
-    await db
-      .insertInto('channels')
-      .values(channels.slice(i, i + chunk / 4))
-      .execute();
-  // Each subscriber follows PER_USER channels (every 20th a whole block of 50; the rest 5, to keep the table ~1M rows).
-  let periods: Record<string, unknown>[] = [];
-  const flush = async () => {
-    if (periods.length) await db.insertInto('subscription_periods').values(periods).execute();
-    periods = [];
-  };
-  for (let u = 0; u < SUBSCRIBERS; u++) {
-    const count = u % 20 === 0 ? PER_USER : 5;
-    const start = Math.floor(rnd() * CHANNELS);
-    for (let k = 0; k < count; k++) {
-      periods.push({
-        channel: channelAddr((start + k * 7) % CHANNELS),
-        subscriber: userAddr(u),
-        from_ts: 0,
-        to_ts: 8_640_000_000_000_000,
-        settings_raw: null,
-      });
-      if (periods.length >= chunk) await flush();
-    }
-  }
-  await flush();
-  let rows: Record<string, unknown>[] = [];
-  let entries: Record<string, unknown>[] = [];
-  const flushN = async () => {
-    if (rows.length) await db.insertInto('notifications').values(rows).execute();
-    if (entries.length) await db.insertInto('feed_entries').values(entries).execute();
-    rows = [];
-    entries = [];
-  };
-  const t0 = 1_600_000_000_000;
-  for (let i = 1; i <= N; i++) {
-    const c = channelAddr(Math.floor(rnd() * CHANNELS));
-    const type = rnd() < 0.8 ? 1 : 3;
-    const ts = t0 + i * 1000;
-    rows.push({
-      id: i,
-      input_key: `k${i}`,
-      channel: c,
-      sender: `eip155:11155111:${c}`,
-      delegate: null,
-      chain_id: 11155111,
-      source: 'ETH_TEST_SEPOLIA',
-      type,
-      ts,
-      identity: '2+{}',
-      payload: payloadJson(i, type, c),
-      recipients: null,
-      hidden: 0,
-      etime: null,
-      status: 'admitted',
-      created_at: ts,
-      idx: null,
-      content_attempts: 0,
-      content_next_at: 0,
-      content_error: null,
-    });
-    if (type === 3) {
-      const u = Math.floor(rnd() * SUBSCRIBERS);
-      entries.push({ recipient: userAddr(u), notification_id: i, box: rnd() < 0.5 ? 'inbox' : 'spam', ts });
-    }
-    if (rows.length >= chunk / 2) await flushN();
-  }
-  await flushN();
-  if (store.dialect === 'postgres') {
-    const { sql } = await import('kysely');
-    await sql`SELECT setval(pg_get_serial_sequence('notifications','id'), ${N})`.execute(store.db);
-    await sql`ANALYZE`.execute(store.db);
-  } else {
-    const { sql } = await import('kysely');
-    await sql`ANALYZE`.execute(store.db);
-  }
-}
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-async function run(name: 'sqlite' | 'postgres') {
-  let store: Store;
-  let drop: () => Promise<void>;
-  if (name === 'sqlite') {
-    store = await openStore({ sqlitePath: join(mkdtempSync('/tmp/push-bench-feeds-'), 'db.sqlite') });
-    drop = () => store.close();
-  } else {
-    const schema = `bench_feeds_${Date.now().toString(36)}`;
-    store = await openStore({ databaseUrl: PG_URL, schema, poolSize: 4 });
-    drop = async () => {
+interface Backend {
+  store: Store;
+  where: string;
+  drop(): Promise<void>;
+}
+
+async function openSqlite(): Promise<Backend> {
+  const given = opt('sqlite-path', '');
+  const dir = given ? null : mkdtempSync('/tmp/push-bench-feeds-');
+  const path = given || join(dir as string, 'db.sqlite');
+  const store = await openStore({ sqlitePath: path });
+  return {
+    store,
+    where: path,
+    async drop() {
       await store.close();
+      // 1.5 GB per run: a temporary store goes unless it is to be reused.
+      if (dir && !KEEP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openPostgres(): Promise<Backend> {
+  const schema = opt('pg-schema', '') || `bench_feeds_${Date.now().toString(36)}`;
+  const store = await openStore({ databaseUrl: PG_URL, schema, poolSize: 4 });
+  return {
+    store,
+    where: `schema ${schema}`,
+    async drop() {
+      await store.close();
+      if (KEEP) return;
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await c.end();
-    };
-  }
+    },
+  };
+}
+
+interface Kind {
+  label: string;
+  run(user: string): Promise<number>;
+}
+
+function kinds(store: Store): Kind[] {
+  const page = (box: 'inbox' | 'spam', page: number, count: boolean) => async (user: string) =>
+    (await listUserFeed(store.db, { user, box, limit: 10, page, count })).feeds.length;
+  let ids: number[] = [];
+  return [
+    {
+      label: 'baseline: 10 rows by primary key',
+      async run() {
+        // Ten ids spread over the table, as a page's are; new ones each time so no query hits a warm row only.
+        const base = Math.floor(Math.random() * (N - 10 * 97)) + 1;
+        ids = Array.from({ length: 10 }, (_, i) => base + i * 97);
+        const rows = await store.db
+          .selectFrom('notifications')
+          .select(['id', 'sender', 'source', 'ts', 'etime', 'payload', 'type'])
+          .where('id', 'in', ids)
+          .execute();
+        for (const r of rows) JSON.parse(r.payload ?? 'null');
+        return rows.length;
+      },
+    },
+    { label: 'inbox page 1', run: page('inbox', 1, false) },
+    { label: 'inbox page 5', run: page('inbox', 5, false) },
+    { label: 'spam page 1', run: page('spam', 1, false) },
+    { label: 'spam page 5', run: page('spam', 5, false) },
+    { label: 'inbox page 1 + itemcount', run: page('inbox', 1, true) },
+    { label: 'spam page 1 + itemcount', run: page('spam', 1, true) },
+  ];
+}
+
+async function run(name: 'sqlite' | 'postgres') {
+  const backend = name === 'sqlite' ? await openSqlite() : await openPostgres();
+  const { store } = backend;
   try {
-    const t = Date.now();
-    await fill(store);
-    const fillS = (Date.now() - t) / 1000;
-    const out: Record<string, string | number>[] = [];
-    const heavyUsers = Array.from({ length: SUBSCRIBERS / 20 }, (_, i) => userAddr(i * 20));
-    for (const [label, q] of [
-      ['inbox p1 (count off)', { box: 'inbox' as const, count: false }],
-      ['inbox p5 (count off)', { box: 'inbox' as const, count: false, page: 5 }],
-      ['inbox p1 (with itemcount)', { box: 'inbox' as const, count: true }],
-      ['spam p1 (with itemcount)', { box: 'spam' as const, count: true }],
-    ] as const) {
-      const times: number[] = [];
-      let items = 0;
-      for (let i = 0; i < QUERIES + 20; i++) {
-        const user = heavyUsers[Math.floor(rnd() * heavyUsers.length)]!;
-        const s = process.hrtime.bigint();
-        const page = await listUserFeed(store.db, { user, limit: 10, ...q });
-        const ms = Number(process.hrtime.bigint() - s) / 1e6;
-        if (i >= 20) {
-          times.push(ms);
-          items += page.feeds.length;
-        }
-      }
-      out.push({
-        backend: name,
-        query: label,
-        'p50 ms': pct(times, 0.5).toFixed(2),
-        'p99 ms': pct(times, 0.99).toFixed(2),
-        'avg items': (items / QUERIES).toFixed(1),
-      });
+    const have = Number(
+      (await sql<{ c: number }>`SELECT COUNT(*) AS c FROM notifications`.execute(store.db)).rows[0]?.c ?? 0,
+    );
+    let fill = 'reused';
+    if (have === 0) {
+      const t = Date.now();
+      await seed(store, { notifications: N, subscribers: SUBSCRIBERS });
+      fill = `${((Date.now() - t) / 1000).toFixed(0)} s`;
+    } else if (have !== N) {
+      throw new Error(`${backend.where} holds ${have} notifications, not ${N}`);
     }
-    console.log(`${name}: filled ${N} notifications, ${SUBSCRIBERS} subscribers in ${fillS.toFixed(0)} s`);
-    console.table(out);
+    const users = heavyUsers(SUBSCRIBERS);
+    const rnd = prng(7);
+    const ks = kinds(store);
+    const times = ks.map(() => [] as number[]);
+    const items = ks.map(() => 0);
+    // Interleaved, so background noise on the shared machine lands on every kind alike.
+    for (let i = 0; i < QUERIES + WARMUP; i++) {
+      const user = users[Math.floor(rnd() * users.length)]!;
+      for (const [k, kind] of ks.entries()) {
+        const s = process.hrtime.bigint();
+        const n = await kind.run(user);
+        const ms = Number(process.hrtime.bigint() - s) / 1e6;
+        if (i < WARMUP) continue;
+        times[k]!.push(ms);
+        items[k]! += n;
+      }
+    }
+    const floor = pct(times[0]!, 0.5);
+    console.log(
+      `\n${name} (${backend.where}): ${N} notifications, ${SUBSCRIBERS} subscribers, fill ${fill}; ${QUERIES} queries each, users following 50 channels`,
+    );
+    console.table(
+      ks.map((k, i) => ({
+        query: k.label,
+        'p50 ms': pct(times[i]!, 0.5).toFixed(2),
+        'p99 ms': pct(times[i]!, 0.99).toFixed(2),
+        'p50 / baseline': (pct(times[i]!, 0.5) / floor).toFixed(1),
+        'avg items': (items[i]! / QUERIES).toFixed(1),
+      })),
+    );
+    if (KEEP) console.log(`kept: ${backend.where}`);
   } finally {
-    await drop();
+    await backend.drop();
   }
 }
 
-for (const b of args.includes('--no-postgres') ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const))
-  await run(b);
+const backends = (['sqlite', 'postgres'] as const).filter((b) => !args.includes(`--no-${b}`));
+for (const b of backends) await run(b);

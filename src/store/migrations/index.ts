@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-admission.js';
+import * as m003 from './003-feed-indexes.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -12,6 +13,7 @@ type MigrationModule = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise
 const MIGRATIONS: Record<string, MigrationModule> = {
   '001-initial': m001,
   '002-admission': m002,
+  '003-feed-indexes': m003,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
