@@ -96,6 +96,15 @@ async function openPostgres(opts: DatabaseOptions & { url: string }): Promise<Da
 const STATEMENT_CACHE_SIZE = 512;
 
 /**
+ * better-sqlite3's SQLite is built with STAT4, which re-prepares a statement at every run when a bound parameter
+ * might change its plan — a bare `limit ?`/`offset ?` included (measured: +7 µs per run, 2.5 ms for a large UNION).
+ * `? + 0` is an expression, not a parameter the planner looks at, so the prepared plan is kept.
+ */
+export function rewriteForStat4(sql: string): string {
+  return sql.replace(/\b(limit|offset) \?/g, '$1 ? + 0');
+}
+
+/**
  * Kysely prepares every query anew; the node runs a few hundred query shapes over and over, and preparing costs
  * about as much as executing a small one. Statements are reused by SQL text (Kysely serialises use of the connection,
  * so a cached statement is never run twice at once).
@@ -109,7 +118,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database): BetterSqlite3.Datab
       return (sql: string) => {
         let stmt = cache.get(sql);
         if (!stmt) {
-          stmt = prepare(sql);
+          stmt = prepare(rewriteForStat4(sql));
           if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
           cache.set(sql, stmt);
         }

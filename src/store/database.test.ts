@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { rewriteForStat4 } from './database.js';
+import { openStore } from './index.js';
+
+describe('SQLite statements under STAT4', () => {
+  it('turns bare limit/offset parameters into expressions, and nothing else', () => {
+    expect(rewriteForStat4('select * from "t" where "a" = ? order by "a" limit ? offset ?')).toBe(
+      'select * from "t" where "a" = ? order by "a" limit ? + 0 offset ? + 0',
+    );
+    expect(rewriteForStat4('select "limit" from t where x = ?')).toBe('select "limit" from t where x = ?');
+  });
+
+  it('still pages correctly through Kysely with the rewritten statements', async () => {
+    const store = await openStore({ sqlitePath: ':memory:' });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await store.db
+          .insertInto('journal')
+          .values({ chain_id: 1, block_number: i, table_name: 'x', row_key: String(i), old_row: null })
+          .execute();
+      }
+      const page = async (limit: number, offset: number) =>
+        (
+          await store.db
+            .selectFrom('journal')
+            .select('block_number')
+            .orderBy('block_number')
+            .limit(limit)
+            .offset(offset)
+            .execute()
+        ).map((r) => Number(r.block_number));
+      expect(await page(2, 0)).toEqual([0, 1]);
+      expect(await page(2, 2)).toEqual([2, 3]);
+      expect(await page(3, 4)).toEqual([4]);
+    } finally {
+      await store.close();
+    }
+  });
+});
