@@ -332,7 +332,15 @@ export async function applySubscriptionsBulk(
   const periodRows: unknown[][] = [];
   for (const k of touched) {
     const { channel, subscriber } = pairs.get(k)!;
-    const { remove, add } = diffPeriods(storedPeriods.get(k) ?? [], periodsOf(history.get(k) ?? []));
+    const events = history.get(k) ?? [];
+    const stored = storedPeriods.get(k);
+    // The backfill's common case, a first and only command: no sorting or diffing needed.
+    if (!stored && events.length === 1) {
+      const e = events[0]!;
+      if (e.subscribed) periodRows.push([channel, subscriber, e.ts, OPEN_PERIOD_END, e.settings_raw]);
+      continue;
+    }
+    const { remove, add } = diffPeriods(stored ?? [], periodsOf(events));
     for (const r of remove) {
       await exec
         .deleteFrom('subscription_periods')

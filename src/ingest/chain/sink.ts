@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
 import type { Store } from '../../store/index.js';
-import { createWriter, pruneJournal, rollbackJournal } from '../../store/writer.js';
+import { createWriter, pruneJournal, rollbackJournal, type Writer } from '../../store/writer.js';
 import { applySubscriptionsBulk, type SubscriptionCommand } from '../subscriptions.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { recordChainInputs } from './inputs.js';
@@ -108,13 +108,17 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           changedSubscriptions.push(...(await applySubscriptionsBulk(tx, pending)));
           pending.length = 0;
         };
+        let w: Writer | undefined;
         // Invariant: a log whose input row already existed was applied before; replays change nothing.
         for (const log of fresh) {
           if (log.event === 'SendNotification') continue;
           const journal = log.blockNumber > batch.finalizedBlock;
           const bulk = !journal && isOptInEvent(log);
           if (!bulk) await flush();
-          const w = createWriter(tx, { chainId, blockNumber: log.blockNumber, journal });
+          // One writer per block and journal mode: a backfill batch holds thousands of logs of a few blocks.
+          if (!w || w.origin?.blockNumber !== log.blockNumber || w.origin.journal !== journal) {
+            w = createWriter(tx, { chainId, blockNumber: log.blockNumber, journal });
+          }
           await applyChainEvent({
             w,
             log,
