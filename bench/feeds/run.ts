@@ -15,7 +15,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
-import { heavyUsers, prng, seed } from './seed.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
+import { heavyUsers, seed } from './seed.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -121,7 +122,7 @@ async function run(name: 'sqlite' | 'postgres') {
       throw new Error(`${backend.where} holds ${have} notifications, not ${N}`);
     }
     const users = heavyUsers(SUBSCRIBERS);
-    const rnd = prng(7);
+    const rnd = seededRandom(7);
     const ks = kinds(store);
     const times = ks.map(() => [] as number[]);
     const items = ks.map(() => 0);

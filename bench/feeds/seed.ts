@@ -8,6 +8,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from '../../src/store/index.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 export const CHANNELS = 1000;
 export const PER_USER = 50;
@@ -25,18 +26,6 @@ export const userAddr = (i: number) => hexAddr('a', i);
 /** Users that follow PER_USER channels. */
 export const heavyUsers = (subscribers: number) =>
   Array.from({ length: Math.ceil(subscribers / 20) }, (_, i) => userAddr(i * 20));
-
-/** mulberry32: a plain LCG's correlated low bits gave heavy users no targeted notifications at all. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function payloadJson(id: number, type: number, channel: string): string {
   return JSON.stringify({
@@ -120,7 +109,7 @@ async function sqliteFillMode(store: Store): Promise<() => Promise<void>> {
 }
 
 export async function seed(store: Store, opts: SeedOptions): Promise<void> {
-  const rnd = prng(42);
+  const rnd = seededRandom(42);
   const b = batcher(store);
   const restore = await sqliteFillMode(store);
   for (let c = 0; c < CHANNELS; c++) {

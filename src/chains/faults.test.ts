@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom, startRpcProxy } from '../../test/support/rpc-proxy.js';
+import { startRpcProxy } from '../../test/support/rpc-proxy.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 import { pushError } from '../errors.js';
 import { createChainIndexer } from './indexer.js';
 import { createMemorySink } from './memory-sink.js';

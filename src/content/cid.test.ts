@@ -8,6 +8,7 @@ import { create as createDigest } from 'multiformats/hashes/digest';
 import { identity } from 'multiformats/hashes/identity';
 import { sha256, sha512 } from 'multiformats/hashes/sha2';
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../../test/support/seeded-random.js';
 import {
   checkCidBytes,
   DEFAULT_CHUNK_BYTES,
@@ -166,14 +167,3 @@ describe('inspectCid', () => {
     expect(inspectCid('nope')).toMatchObject({ ok: false, kind: 'invalid' });
   });
 });
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

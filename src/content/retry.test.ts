@@ -1,19 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../../test/support/seeded-random.js';
 import { isPushError } from '../errors.js';
 import { backoffDelay, nextAttemptAt } from './retry.js';
-
-/** mulberry32: a small seeded PRNG, so jittered schedules are reproducible. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOW = 1_700_000_000_000;
 

@@ -1,18 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom as rng } from '../../test/support/seeded-random.js';
 import { storeBackends } from '../../test/support/store-backends.js';
 import { createWriter } from '../store/writer.js';
 import { applySubscription, applySubscriptionsBulk, type SubscriptionCommand } from './subscriptions.js';
-
-/** A small seeded PRNG (mulberry32), so the generated histories are the same on every run. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function history(seed: number, n: number): SubscriptionCommand[] {
   const r = rng(seed);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestChain, type TestChain } from '../../src/chains/testing/chain.js';
-import { seededRandom, startRpcProxy } from './rpc-proxy.js';
+import { startRpcProxy } from './rpc-proxy.js';
+import { seededRandom } from './seeded-random.js';
 
 let tc: TestChain;
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * An HTTP JSON-RPC proxy in front of a real node (hardhat) that misbehaves like public RPC providers do, seeded so a
@@ -61,18 +62,6 @@ export interface RpcProxy {
   /** Changes behaviour from now on (e.g. `{down: true}`). */
   set(options: Partial<Omit<RpcProxyOptions, 'target' | 'seed'>>): void;
   close(): Promise<void>;
-}
-
-/** mulberry32: tiny, fast, good enough to make fault injection reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface JsonRpcRequest {

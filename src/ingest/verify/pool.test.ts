@@ -18,21 +18,11 @@ import ts from 'typescript';
 import { bytesToHex } from 'viem';
 import { privateKeyToAccount, privateKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom as mulberry32 } from '../../../test/support/seeded-random.js';
 import { isPushError } from '../../errors.js';
 import { createVerifierPool, type RecoverJob, type VerifierPool } from './pool.js';
 
 // --- fixtures: many signatures, made fast with the native signer and a seeded generator ---------------------------
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(20240601);
 const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));

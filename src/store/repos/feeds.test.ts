@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom as prng } from '../../../test/support/seeded-random.js';
 import { storeBackends } from '../../../test/support/store-backends.js';
 import type { Store } from '../index.js';
 import { OPEN_PERIOD_END } from '../schema.js';
@@ -11,17 +12,6 @@ import { listUserFeed, type UserFeedPage, type UserFeedQuery } from './feeds.js'
  * random stores built to hit the merge's edges: many equal timestamps, channels that dominate a page, settings that
  * filter out most of a channel, hidden and expired rows, pending notifications, cursors and channel filters.
  */
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const THREE = '3+1-1+2-1-50-0-100-1+3-1-10-20-0-100-1';
 const THREE_DESC = 'Announcements+Price threshold+Price band';
