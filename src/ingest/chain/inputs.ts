@@ -90,7 +90,9 @@ export async function recordChainInputs(
     fresh.push(log);
     rows.push(inputTuple(key, log, now));
   }
-  // The conflict clause is a guard only: within the sink's transaction nothing else writes this chain's inputs.
+  // The conflict clause is a guard: the only other writer of chain keys is admission, when an HTTP request carries
+  // an `eip155:` proof of a SendNotification before the indexer reaches it. That log still counts as fresh here and
+  // is handed to admission, which answers it as the duplicate it is (one notification, one bus event).
   await insertRows(exec, 'inputs', INPUT_COLUMNS, rows, 'on conflict ("key") do nothing');
   return fresh;
 }

@@ -95,17 +95,17 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
 
     async apply(chainId: number, batch: ChainBatch): Promise<void> {
       const logs = batch.logs.filter((l) => isHandledEvent(l, coreChainId));
-      const fresh: ChainLog[] = [];
+      let fresh: ChainLog[] = [];
       const changedSubscriptions: { channel: string; subscriber: string }[] = [];
       await db.transaction().execute(async (tx) => {
         const t = now();
-        fresh.push(...(await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t)));
+        fresh = await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t);
         // Opt-ins of finalised blocks are applied in bulk (the backfill's hot path); the buffer is flushed before
         // any other event, so every event still sees the state of all events before it.
         const pending: SubscriptionCommand[] = [];
         const flush = async () => {
           if (pending.length === 0) return;
-          changedSubscriptions.push(...(await applySubscriptionsBulk(tx, pending)));
+          for (const c of await applySubscriptionsBulk(tx, pending)) changedSubscriptions.push(c);
           pending.length = 0;
         };
         let w: Writer | undefined;
