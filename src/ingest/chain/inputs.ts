@@ -90,9 +90,21 @@ export async function recordChainInputs(
     fresh.push(log);
     rows.push(inputTuple(key, log, now));
   }
-  // The conflict clause is a guard: the only other writer of chain keys is admission, when an HTTP request carries
-  // an `eip155:` proof of a SendNotification before the indexer reaches it. That log still counts as fresh here and
-  // is handed to admission, which answers it as the duplicate it is (one notification, one bus event).
-  await insertRows(exec, 'inputs', INPUT_COLUMNS, rows, 'on conflict ("key") do nothing');
-  return fresh;
+  const written = await insertRows(exec, 'inputs', INPUT_COLUMNS, rows, 'on conflict ("key") do nothing');
+  if (written === rows.length) return fresh;
+  // The only other writer of chain keys is admission, when an HTTP request carries an `eip155:` proof of a
+  // SendNotification before the indexer reaches it (its row has no chain position, so the range scan missed it).
+  // Such a log was admitted already: it is not fresh.
+  const taken = new Set<string>();
+  const keys = rows.map((r) => r[0] as string);
+  for (let i = 0; i < keys.length; i += 500) {
+    const found = await exec
+      .selectFrom('inputs')
+      .select('key')
+      .where('key', 'in', keys.slice(i, i + 500))
+      .where('kind', '<>', 'chain')
+      .execute();
+    for (const r of found) taken.add(r.key);
+  }
+  return fresh.filter((log) => !taken.has(chainInputKey(log)));
 }
