@@ -92,13 +92,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     store,
     config,
     admission,
-    onSubscription: (r) =>
-      realtime.noteSubscription({
-        channel: r.channel,
-        subscriber: r.subscriber,
-        subscribed: r.subscribed,
-        settingsRaw: r.settings,
-      }),
+    onSubscription: (change) => realtime.noteSubscription(change),
   });
 
   const indexer =

@@ -7,6 +7,14 @@ import {
 } from '../store/schema.js';
 import type { Executor, Writer } from '../store/writer.js';
 
+/** The opt-in state of one (channel, subscriber) pair after a change, as live listeners receive it. */
+export interface SubscriptionRow {
+  channel: string;
+  subscriber: string;
+  subscribed: boolean;
+  settingsRaw: string | null;
+}
+
 /** One opt-in or opt-out command, whatever door it came through (chain event, signed HTTP request, peer). */
 export interface SubscriptionCommand {
   /** Core-chain channel address (lower-case); alias-chain commands are resolved to it before. */

@@ -104,13 +104,7 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
       store,
       config: testConfig,
       admission,
-      onSubscription: (r) =>
-        realtime.noteSubscription({
-          channel: r.channel,
-          subscriber: r.subscriber,
-          subscribed: r.subscribed,
-          settingsRaw: r.settings,
-        }),
+      onSubscription: (change) => realtime.noteSubscription(change),
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

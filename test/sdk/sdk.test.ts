@@ -149,13 +149,7 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
       store,
       config: { coreChainId: CORE, publicUrl: 'http://localhost:4000', api: { maxPageSize: 100 } },
       admission,
-      onSubscription: (r) =>
-        realtime.noteSubscription({
-          channel: r.channel,
-          subscriber: r.subscriber,
-          subscribed: r.subscribed,
-          settingsRaw: r.settings,
-        }),
+      onSubscription: (change) => realtime.noteSubscription(change),
     });
     await app.listen({ host: 'localhost', port: 4000 });
   }, 180_000);

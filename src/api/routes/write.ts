@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Admission, SubscriptionResult } from '../../ingest/admission/index.js';
+import type { Admission } from '../../ingest/admission/index.js';
+import type { SubscriptionRow } from '../../ingest/subscriptions.js';
 import { params } from './schemas.js';
 
 export interface WriteRouteDeps {
   admission: Pick<Admission, 'admitPayload' | 'subscribe' | 'unsubscribe'>;
   /** Called after an opt-in/out changed state (the live socket index listens here). */
-  onSubscription?: (result: SubscriptionResult) => void;
+  onSubscription?: (change: SubscriptionRow) => void;
 }
 
 const str = { type: 'string', minLength: 1 } as const;
@@ -101,7 +102,10 @@ export function registerWriteRoutes(app: FastifyInstance, deps: WriteRouteDeps):
           ...(req.body.origin !== undefined ? { origin: req.body.origin } : {}),
         };
         const result = await deps.admission[action](req.params.caip, body, { ip: req.ip });
-        if (result.status === 'applied') deps.onSubscription?.(result);
+        if (result.status === 'applied') {
+          const { channel, subscriber, subscribed, settings } = result;
+          deps.onSubscription?.({ channel, subscriber, subscribed, settingsRaw: settings });
+        }
         return noContent(reply);
       },
     );

@@ -2,16 +2,9 @@ import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
 import type { Store } from '../../store/index.js';
 import { createWriter, pruneJournal, rollbackJournal, type Writer } from '../../store/writer.js';
-import { applySubscriptionsBulk, type SubscriptionCommand } from '../subscriptions.js';
+import { applySubscriptionsBulk, type SubscriptionCommand, type SubscriptionRow } from '../subscriptions.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { recordChainInputs } from './inputs.js';
-
-export interface SubscriptionRow {
-  channel: string;
-  subscriber: string;
-  subscribed: boolean;
-  settingsRaw: string | null;
-}
 
 export interface ChainSinkDeps {
   store: Store;

@@ -38,13 +38,7 @@ registerPushRoutes(app, {
   store,
   config: testConfig,
   admission,
-  onSubscription: (r) =>
-    realtime.noteSubscription({
-      channel: r.channel,
-      subscriber: r.subscriber,
-      subscribed: r.subscribed,
-      settingsRaw: r.settings,
-    }),
+  onSubscription: (change) => realtime.noteSubscription(change),
 });
 await realtime.ready();
 await app.listen({ host: '127.0.0.1', port: 0 });
