@@ -3,8 +3,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChainIndexer } from '../../src/chains/indexer.js';
-import type { ChainLog, ChainSpec } from '../../src/chains/types.js';
+import type { ChainLog } from '../../src/chains/types.js';
 import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
 import {
   createIpfsGateway,
@@ -23,6 +22,7 @@ import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { indexToHeads } from '../support/devnet-index.js';
 import { storeBackends } from '../support/store-backends.js';
 
 const logger = pino({ level: 'silent' });
@@ -33,20 +33,6 @@ let core: DevnetChainInfo;
 let alias: DevnetChainInfo;
 let batchTx: `0x${string}`;
 const BATCH_IDENTITY = '0+3+Batch+one tx, two notifications';
-
-function spec(chain: DevnetChainInfo): ChainSpec {
-  return {
-    chainId: chain.chainId,
-    name: chain.name,
-    rpcUrls: [chain.rpcUrl],
-    wsUrls: [],
-    ...(chain.core ? { core: chain.core } : {}),
-    comm: chain.comm,
-    startBlock: chain.startBlock,
-    finalityDepth: 2,
-    blockTimeMs: 200,
-  };
-}
 
 beforeAll(async () => {
   devnet = await startDevnet({ logger });
@@ -99,19 +85,7 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
         pending.push(admission.admitChainNotifications(logs));
       },
     });
-    for (const c of [core, alias]) {
-      const indexer = createChainIndexer({
-        spec: spec(c),
-        sink,
-        logger,
-        registry: new Registry(),
-        progress: 'off',
-        pollMs: 100,
-      });
-      await indexer.start();
-      await indexer.whenSynced();
-      await indexer.stop();
-    }
+    await indexToHeads(sink, [core, alias], { logger });
     await Promise.all(pending);
     return { admission, events };
   }
@@ -168,19 +142,7 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
     });
     // Projections only (channels, delegates, aliases): index without the admission hook.
     const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
-    for (const c of [core, alias]) {
-      const indexer = createChainIndexer({
-        spec: spec(c),
-        sink,
-        logger,
-        registry: new Registry(),
-        progress: 'off',
-        pollMs: 100,
-      });
-      await indexer.start();
-      await indexer.whenSynced();
-      await indexer.stop();
-    }
+    await indexToHeads(sink, [core, alias], { logger });
     const beta = seed.channels[1]!.channel;
     const body = (recipient: string, extra: Record<string, string> = {}) => ({
       verificationProof: `eip155:${core.chainId}:${batchTx}`,

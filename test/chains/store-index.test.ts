@@ -3,7 +3,6 @@ import { Registry } from 'prom-client';
 import { stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChainIndexer } from '../../src/chains/indexer.js';
-import type { ChainSpec } from '../../src/chains/types.js';
 import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
 import {
   createIpfsGateway,
@@ -18,6 +17,7 @@ import {
 } from '../../src/devnet/index.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Store } from '../../src/store/index.js';
+import { devnetChainSpec, indexToHeads } from '../support/devnet-index.js';
 import { projectionSnapshot } from '../support/projections.js';
 import { storeBackends } from '../support/store-backends.js';
 
@@ -50,42 +50,11 @@ async function rpc(chain: DevnetChainInfo, method: string, params: unknown[] = [
   return ((await res.json()) as { result: unknown }).result;
 }
 
-function spec(chain: DevnetChainInfo, finalityDepth: number): ChainSpec {
-  return {
-    chainId: chain.chainId,
-    name: chain.name,
-    rpcUrls: [chain.rpcUrl],
-    wsUrls: [],
-    ...(chain.core ? { core: chain.core } : {}),
-    comm: chain.comm,
-    startBlock: chain.startBlock,
-    finalityDepth,
-    blockTimeMs: 200,
-  };
-}
-
 /** Indexes both devnet chains into `store` up to their current heads, then stops. */
-async function indexOnce(store: Store, finalityDepth = 2) {
-  const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
-  const indexers = [core, alias].map((c) =>
-    createChainIndexer({
-      spec: spec(c, finalityDepth),
-      sink,
-      logger,
-      registry: new Registry(),
-      progress: 'off',
-      pollMs: 100,
-    }),
-  );
-  try {
-    // Core first, then alias: the alias chain's opt-ins resolve through the alias row.
-    for (const i of indexers) {
-      await i.start();
-      await i.whenSynced();
-    }
-  } finally {
-    await Promise.all(indexers.map((i) => i.stop()));
-  }
+async function indexOnce(store: Store) {
+  await indexToHeads(createStoreChainSink({ store, coreChainId: core.chainId, logger }), [core, alias], {
+    logger,
+  });
 }
 
 beforeAll(async () => {
@@ -186,7 +155,7 @@ describe.each(storeBackends())('a reorg on $name', (backend) => {
     const store = await backend.open();
     const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
     const indexer = createChainIndexer({
-      spec: spec(core, 20),
+      spec: devnetChainSpec(core, 20),
       sink,
       logger,
       registry: new Registry(),
@@ -215,7 +184,7 @@ describe.each(storeBackends())('a reorg on $name', (backend) => {
 
       const fresh = await backend.open();
       const freshIndexer = createChainIndexer({
-        spec: spec(core, 20),
+        spec: devnetChainSpec(core, 20),
         sink: createStoreChainSink({ store: fresh, coreChainId: core.chainId, logger }),
         logger,
         registry: new Registry(),

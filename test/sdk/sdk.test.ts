@@ -8,12 +8,9 @@ import { CONSTANTS, PushAPI } from '@pushprotocol/restapi';
 import { createSocketConnection, EVENTS } from '@pushprotocol/socket';
 import { Wallet } from 'ethers';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerPushRoutes } from '../../src/api/routes/index.js';
-import { createChainIndexer } from '../../src/chains/indexer.js';
-import type { ChainSpec } from '../../src/chains/types.js';
 import {
   createIpfsGateway,
   type Devnet,
@@ -30,6 +27,7 @@ import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { createRealtime, createStoredMissedLoader, type Realtime } from '../../src/realtime/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { logger, testServer } from '../api/fixtures.js';
+import { indexToHeads } from '../support/devnet-index.js';
 
 const ENV = CONSTANTS.ENV.LOCAL;
 const CORE = 11155111;
@@ -46,40 +44,6 @@ let alias: DevnetChainInfo;
 
 const wallet = (i: number) => new Wallet(devnet.accounts[i]!.privateKey);
 const caip = (a: string, chain = CORE) => `eip155:${chain}:${getAddress(a)}`;
-
-function spec(chain: DevnetChainInfo): ChainSpec {
-  return {
-    chainId: chain.chainId,
-    name: chain.name,
-    rpcUrls: [chain.rpcUrl],
-    wsUrls: [],
-    ...(chain.core ? { core: chain.core } : {}),
-    comm: chain.comm,
-    startBlock: chain.startBlock,
-    finalityDepth: 0,
-    blockTimeMs: 200,
-  };
-}
-
-async function indexOnce() {
-  const sink = createStoreChainSink({ store, coreChainId: CORE, logger });
-  for (const c of [core, alias]) {
-    const indexer = createChainIndexer({
-      spec: spec(c),
-      sink,
-      logger,
-      registry: new Registry(),
-      progress: 'off',
-      pollMs: 100,
-    });
-    try {
-      await indexer.start();
-      await indexer.whenSynced();
-    } finally {
-      await indexer.stop();
-    }
-  }
-}
 
 async function until<T>(get: () => T | undefined, ms = 8000): Promise<T> {
   const end = Date.now() + ms;
@@ -99,7 +63,10 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
     alias = devnetChain(devnet, 'alias');
     seed = await seedDevnet(devnet, { ipfs: gateway, logger });
     store = await openStore({ sqlitePath: ':memory:' });
-    await indexOnce();
+    await indexToHeads(createStoreChainSink({ store, coreChainId: CORE, logger }), [core, alias], {
+      logger,
+      finalityDepth: 0,
+    });
     // Hardhat gives every block a later second than the last, so a fast seed leaves block time ahead of the wall
     // clock; off-chain sends are stamped with receipt time, and an opt-in counts from its block time. Let the wall
     // clock catch up, or a broadcast sent now would predate the seeded opt-ins.
