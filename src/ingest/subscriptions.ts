@@ -1,4 +1,4 @@
-import { insertRows } from '../store/bulk.js';
+import { chunks, insertRows } from '../store/bulk.js';
 import { journalRow } from '../store/repos/tables.js';
 import {
   OPEN_PERIOD_END,
@@ -181,15 +181,6 @@ export async function applySubscription(w: Writer, cmd: SubscriptionCommand): Pr
 const pairKey = (channel: string, subscriber: string) => `${channel}|${subscriber}`;
 const newer = (a: { ts: number; order: string }, b: { ts: number; order: string }) =>
   a.ts !== b.ts ? a.ts > b.ts : a.order > b.order;
-
-/** Rows per multi-row statement: well under SQLite's 32,766 bound parameters and Postgres' 65,535. */
-const BULK = 500;
-
-function chunks<T>(items: readonly T[], size = BULK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Groups pairs by channel so lookups are `channel = ? AND subscriber IN (…)` on the primary-key prefix. */
 function byChannel(pairs: Iterable<{ channel: string; subscriber: string }>): Map<string, string[]> {
@@ -402,4 +393,32 @@ export async function applySubscriptionsBulk(
     `on conflict ("channel", "subscriber") do update set ${updateAll(SUBSCRIPTION_COLUMNS.slice(2))}`,
   );
   return changed;
+}
+
+/** The current opt-in rows of the given pairs (after a batch changed them), read per channel in chunks. */
+export async function readSubscriptionRows(
+  exec: Executor,
+  pairs: readonly { channel: string; subscriber: string }[],
+): Promise<SubscriptionRow[]> {
+  const unique = new Map(pairs.map((p) => [pairKey(p.channel, p.subscriber), p]));
+  const out: SubscriptionRow[] = [];
+  for (const [channel, subscribers] of byChannel(unique.values())) {
+    for (const part of chunks(subscribers)) {
+      const rows = await exec
+        .selectFrom('subscriptions')
+        .select(['channel', 'subscriber', 'subscribed', 'settings_raw'])
+        .where('channel', '=', channel)
+        .where('subscriber', 'in', part)
+        .execute();
+      for (const r of rows) {
+        out.push({
+          channel: r.channel,
+          subscriber: r.subscriber,
+          subscribed: r.subscribed === 1,
+          settingsRaw: r.settings_raw,
+        });
+      }
+    }
+  }
+  return out;
 }

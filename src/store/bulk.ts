@@ -13,6 +13,16 @@ import type { Executor } from './writer.js';
 const MAX_ROWS = 500;
 const MAX_PARAMS = 30_000;
 
+/** Longest `IN (…)` list a lookup sends at once: well under either database's parameter limit. */
+export const IN_LIST_MAX = 500;
+
+/** `items` in consecutive slices of at most `size`, for statements with bounded parameter lists. */
+export function chunks<T>(items: readonly T[], size = IN_LIST_MAX): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 const shapes = new Map<string, string>();
 
 type Placeholders = 'question' | 'dollar';

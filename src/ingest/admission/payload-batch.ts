@@ -6,7 +6,7 @@ import {
   NOTIFICATION_TYPE,
   type NotificationPayload,
 } from '../../protocol/index.js';
-import { createBulkInsert } from '../../store/bulk.js';
+import { chunks, createBulkInsert } from '../../store/bulk.js';
 import type { Store } from '../../store/index.js';
 import { channelSettingsOf } from '../../store/repos/feed-item.js';
 import type { Executor } from '../../store/writer.js';
@@ -100,7 +100,6 @@ export interface PayloadBatchDeps {
   logger: Logger;
 }
 
-const LOOKUP_CHUNK = 500;
 /** Rows per multi-row INSERT: ~20 columns each stays far below SQLite's and Postgres's bound-parameter limits. */
 const INSERT_CHUNK = 200;
 
@@ -117,12 +116,6 @@ interface Accepted {
   plan: DeliveryPlan | null;
   /** False when a concurrent writer (another process) stored the same key first: the answer is its row. */
   inserted: boolean;
-}
-
-function chunks<T>(xs: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
 }
 
 /**
@@ -194,7 +187,7 @@ export function createPayloadBatch(deps: PayloadBatchDeps) {
 
   async function lookup(trx: Executor, items: readonly PreparedPayload[]) {
     const known = new Map<string, KnownRow>();
-    for (const keys of chunks([...new Set(items.map((i) => i.key))], LOOKUP_CHUNK)) {
+    for (const keys of chunks([...new Set(items.map((i) => i.key))])) {
       const rows = await trx
         .selectFrom('notifications')
         .select(['id', 'status', 'sender', 'identity', 'input_key'])
@@ -224,7 +217,7 @@ export function createPayloadBatch(deps: PayloadBatchDeps) {
       }
     }
     const channels = new Map<string, ChannelRow>();
-    for (const part of chunks([...channelAddresses], LOOKUP_CHUNK)) {
+    for (const part of chunks([...channelAddresses])) {
       const rows = await trx.selectFrom('channels').selectAll().where('channel', 'in', part).execute();
       for (const c of rows) channels.set(c.channel, c);
     }

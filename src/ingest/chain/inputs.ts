@@ -1,5 +1,5 @@
 import type { ChainLog } from '../../chains/types.js';
-import { insertRows } from '../../store/bulk.js';
+import { chunks, insertRows } from '../../store/bulk.js';
 import type { Executor } from '../../store/writer.js';
 
 /** The idempotency key of a chain event: a log is the same input wherever and however often it is seen. */
@@ -96,12 +96,11 @@ export async function recordChainInputs(
   // SendNotification before the indexer reaches it (its row has no chain position, so the range scan missed it).
   // Such a log was admitted already: it is not fresh.
   const taken = new Set<string>();
-  const keys = rows.map((r) => r[0] as string);
-  for (let i = 0; i < keys.length; i += 500) {
+  for (const keys of chunks(rows.map((r) => r[0] as string))) {
     const found = await exec
       .selectFrom('inputs')
       .select('key')
-      .where('key', 'in', keys.slice(i, i + 500))
+      .where('key', 'in', keys)
       .where('kind', '<>', 'chain')
       .execute();
     for (const r of found) taken.add(r.key);

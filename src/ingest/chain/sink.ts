@@ -2,7 +2,12 @@ import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
 import type { Store } from '../../store/index.js';
 import { createWriter, pruneJournal, rollbackJournal, type Writer } from '../../store/writer.js';
-import { applySubscriptionsBulk, type SubscriptionCommand, type SubscriptionRow } from '../subscriptions.js';
+import {
+  applySubscriptionsBulk,
+  readSubscriptionRows,
+  type SubscriptionCommand,
+  type SubscriptionRow,
+} from '../subscriptions.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { recordChainInputs } from './inputs.js';
 
@@ -15,40 +20,6 @@ export interface ChainSinkDeps {
   /** Called after a batch commits with the opt-in state it changed (for live fan-out indexes). */
   onSubscriptions?: (rows: SubscriptionRow[]) => void;
   now?: () => number;
-}
-
-/** The current opt-in rows of the given pairs, read per channel in chunks (a backfill batch changes thousands). */
-async function readSubscriptions(
-  db: Store['db'],
-  pairs: readonly { channel: string; subscriber: string }[],
-): Promise<SubscriptionRow[]> {
-  const byChannel = new Map<string, Set<string>>();
-  for (const p of pairs) {
-    const set = byChannel.get(p.channel) ?? new Set<string>();
-    set.add(p.subscriber);
-    byChannel.set(p.channel, set);
-  }
-  const out: SubscriptionRow[] = [];
-  for (const [channel, set] of byChannel) {
-    const subscribers = [...set];
-    for (let i = 0; i < subscribers.length; i += 500) {
-      const rows = await db
-        .selectFrom('subscriptions')
-        .select(['channel', 'subscriber', 'subscribed', 'settings_raw'])
-        .where('channel', '=', channel)
-        .where('subscriber', 'in', subscribers.slice(i, i + 500))
-        .execute();
-      for (const r of rows) {
-        out.push({
-          channel: r.channel,
-          subscriber: r.subscriber,
-          subscribed: r.subscribed === 1,
-          settingsRaw: r.settings_raw,
-        });
-      }
-    }
-  }
-  return out;
 }
 
 /**
@@ -154,7 +125,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           .execute();
       });
       if (changedSubscriptions.length && deps.onSubscriptions) {
-        deps.onSubscriptions(await readSubscriptions(db, changedSubscriptions));
+        deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
       }
       const notifications = fresh.filter((l) => l.event === 'SendNotification');
       if (notifications.length && deps.onNotifications) deps.onNotifications(notifications);
