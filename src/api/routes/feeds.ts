@@ -54,6 +54,20 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
     return channel;
   }
 
+  /** One page of a user's inbox or spam box, optionally of one channel. */
+  function userFeed(user: string, q: FeedQs, channel?: string) {
+    const p = page(q);
+    return listUserFeed(db, {
+      user,
+      box: q.spam ? 'spam' : 'inbox',
+      page: p.page,
+      limit: p.limit,
+      showHidden: q.showHidden ?? false,
+      ...(channel !== undefined ? { channel } : {}),
+      ...(q.before !== undefined ? { before: q.before } : {}),
+    });
+  }
+
   for (const suffix of ['feeds', 'notifications']) {
     app.get<{ Params: { caip: string }; Querystring: FeedQs }>(
       `/apis/v1/users/:caip/${suffix}`,
@@ -68,16 +82,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
         },
       },
       async (req) => {
-        const user = parseEip155(req.params.caip, 'params.caip');
-        const p = page(req.query);
-        return listUserFeed(db, {
-          user: user.address,
-          box: req.query.spam ? 'spam' : 'inbox',
-          page: p.page,
-          limit: p.limit,
-          showHidden: req.query.showHidden ?? false,
-          ...(req.query.before !== undefined ? { before: req.query.before } : {}),
-        });
+        return userFeed(parseEip155(req.params.caip, 'params.caip').address, req.query);
       },
     );
 
@@ -94,16 +99,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
       async (req) => {
         const user = parseEip155(req.params.caip, 'params.caip');
         const channel = await coreChannel(req.params.channel, 'params.channel');
-        const p = page(req.query);
-        return listUserFeed(db, {
-          user: user.address,
-          box: req.query.spam ? 'spam' : 'inbox',
-          page: p.page,
-          limit: p.limit,
-          showHidden: req.query.showHidden ?? false,
-          channel,
-          ...(req.query.before !== undefined ? { before: req.query.before } : {}),
-        });
+        return userFeed(user.address, req.query, channel);
       },
     );
 
