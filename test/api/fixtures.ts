@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { registerPushRoutes } from '../../src/api/routes/index.js';
 import { createApiServer } from '../../src/api/server.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
+import type { NotificationBus } from '../../src/ingest/bus.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { createRealtime, createStoredMissedLoader, type Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
 
 export const CORE = 11155111;
@@ -19,6 +23,35 @@ export const testConfig = {
 
 export function testServer(): FastifyInstance {
   return createApiServer({ config: testConfig, logger, metrics: createMetrics() });
+}
+
+/**
+ * The HTTP API with live sockets on one server, wired as src/node.ts wires them (opt-in changes reach the sockets),
+ * not yet listening.
+ */
+export function testPushApp(deps: {
+  store: Store;
+  bus: NotificationBus;
+  admission: Admission;
+  config?: Parameters<typeof registerPushRoutes>[1]['config'];
+  redisUrl?: string;
+}): { app: FastifyInstance; realtime: Realtime } {
+  const app = testServer();
+  const realtime = createRealtime({
+    server: app.server,
+    bus: deps.bus,
+    store: deps.store,
+    logger,
+    missed: createStoredMissedLoader(deps.store.db),
+    ...(deps.redisUrl ? { redisUrl: deps.redisUrl } : {}),
+  });
+  registerPushRoutes(app, {
+    store: deps.store,
+    config: deps.config ?? testConfig,
+    admission: deps.admission,
+    onSubscription: (change) => realtime.noteSubscription(change),
+  });
+  return { app, realtime };
 }
 
 export async function putChannel(

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPushRoutes } from '../../src/api/routes/index.js';
 import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
-import { createRealtime, createStoredMissedLoader, type Realtime } from '../../src/realtime/index.js';
+import type { Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
 import {
   ALIAS_CHAIN_ID,
@@ -19,7 +18,7 @@ import {
   signData,
 } from '../admission/support.js';
 import { storeBackends } from '../support/store-backends.js';
-import { logger, testConfig, testServer } from './fixtures.js';
+import { logger, testPushApp } from './fixtures.js';
 
 const CH = 1;
 const U1 = 11;
@@ -92,20 +91,7 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
       logger,
       limits: { perIp: null, perChannel: null },
     });
-    app = testServer();
-    realtime = createRealtime({
-      server: app.server,
-      bus,
-      store,
-      logger,
-      missed: createStoredMissedLoader(store.db),
-    });
-    registerPushRoutes(app, {
-      store,
-      config: testConfig,
-      admission,
-      onSubscription: (change) => realtime.noteSubscription(change),
-    });
+    ({ app, realtime } = testPushApp({ store, bus, admission }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });

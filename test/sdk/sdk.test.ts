@@ -10,7 +10,6 @@ import { Wallet } from 'ethers';
 import type { FastifyInstance } from 'fastify';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPushRoutes } from '../../src/api/routes/index.js';
 import {
   createIpfsGateway,
   type Devnet,
@@ -24,9 +23,9 @@ import {
 import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
-import { createRealtime, createStoredMissedLoader, type Realtime } from '../../src/realtime/index.js';
+import type { Realtime } from '../../src/realtime/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { logger, testServer } from '../api/fixtures.js';
+import { logger, testPushApp } from '../api/fixtures.js';
 import { indexToHeads } from '../support/devnet-index.js';
 
 const ENV = CONSTANTS.ENV.LOCAL;
@@ -104,20 +103,12 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
       logger,
       limits: { perIp: null, perChannel: null },
     });
-    app = testServer();
-    realtime = createRealtime({
-      server: app.server,
+    ({ app, realtime } = testPushApp({
+      store,
       bus,
-      store,
-      logger,
-      missed: createStoredMissedLoader(store.db),
-    });
-    registerPushRoutes(app, {
-      store,
-      config: { coreChainId: CORE, publicUrl: 'http://localhost:4000', api: { maxPageSize: 100 } },
       admission,
-      onSubscription: (change) => realtime.noteSubscription(change),
-    });
+      config: { coreChainId: CORE, publicUrl: 'http://localhost:4000', api: { maxPageSize: 100 } },
+    }));
     await app.listen({ host: 'localhost', port: 4000 });
   }, 180_000);
 

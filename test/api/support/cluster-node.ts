@@ -3,13 +3,11 @@
  * `LISTENING <port>` when ready; exits on SIGTERM. Args: <databaseUrl> <schema> <redisUrl>.
  */
 import type { AddressInfo } from 'node:net';
-import { registerPushRoutes } from '../../../src/api/routes/index.js';
 import { createAdmission } from '../../../src/ingest/admission/index.js';
 import { createBus } from '../../../src/ingest/bus.js';
-import { createRealtime, createStoredMissedLoader } from '../../../src/realtime/index.js';
 import { openStore } from '../../../src/store/index.js';
 import { ALIAS_CHAIN_ID, ALIAS_COMM, CORE_CHAIN_ID, CORE_COMM } from '../../admission/support.js';
-import { logger, testConfig, testServer } from '../fixtures.js';
+import { logger, testPushApp } from '../fixtures.js';
 
 const [databaseUrl, schema, redisUrl] = process.argv.slice(2) as [string, string, string];
 const store = await openStore({ databaseUrl, schema, poolSize: 4 });
@@ -25,21 +23,7 @@ const admission = createAdmission({
   logger,
   limits: { perIp: null, perChannel: null },
 });
-const app = testServer();
-const realtime = createRealtime({
-  server: app.server,
-  bus,
-  store,
-  logger,
-  redisUrl,
-  missed: createStoredMissedLoader(store.db),
-});
-registerPushRoutes(app, {
-  store,
-  config: testConfig,
-  admission,
-  onSubscription: (change) => realtime.noteSubscription(change),
-});
+const { app, realtime } = testPushApp({ store, bus, admission, redisUrl });
 await realtime.ready();
 await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`LISTENING ${(app.server.address() as AddressInfo).port}\n`);
