@@ -1,4 +1,4 @@
-import { chunks, insertRows } from '../store/bulk.js';
+import { chunks, inKeyOrder, insertRows } from '../store/bulk.js';
 import { journalRow } from '../store/repos/tables.js';
 import {
   OPEN_PERIOD_END,
@@ -325,7 +325,13 @@ export async function applySubscriptionsBulk(
   }
   if (touched.size === 0) return [];
   // The conflict clause is a guard only: the history was read above, in the same transaction.
-  await insertRows(exec, 'subscription_events', EVENT_COLUMNS, eventRows, 'on conflict do nothing');
+  await insertRows(
+    exec,
+    'subscription_events',
+    EVENT_COLUMNS,
+    inKeyOrder(eventRows, 4),
+    'on conflict do nothing',
+  );
 
   // 2. Periods of the pairs that got new commands, re-derived from their whole history.
   const periodRows: unknown[][] = [];
@@ -354,7 +360,7 @@ export async function applySubscriptionsBulk(
     exec,
     'subscription_periods',
     PERIOD_COLUMNS,
-    periodRows,
+    inKeyOrder(periodRows, 3),
     `on conflict ("channel", "subscriber", "from_ts") do update set ${updateAll(['to_ts', 'settings_raw'])}`,
   );
 
@@ -389,7 +395,7 @@ export async function applySubscriptionsBulk(
     exec,
     'subscriptions',
     SUBSCRIPTION_COLUMNS,
-    upserts,
+    inKeyOrder(upserts, 2),
     `on conflict ("channel", "subscriber") do update set ${updateAll(SUBSCRIPTION_COLUMNS.slice(2))}`,
   );
   return changed;

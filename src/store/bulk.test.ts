@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeBackends } from '../../test/support/store-backends.js';
-import { insertRows } from './bulk.js';
+import { inKeyOrder, insertRows } from './bulk.js';
 
 const COLUMNS = ['channel', 'subscriber', 'from_ts', 'to_ts', 'settings_raw'] as const;
 const row = (i: number, to = 100) => [
@@ -10,6 +10,20 @@ const row = (i: number, to = 100) => [
   to,
   i % 3 ? null : `1+${i}`,
 ];
+
+describe('inKeyOrder', () => {
+  it('orders rows by their leading key columns, numbers by value and text by code unit, keeping ties in place', () => {
+    const rows: [string, number, string][] = [
+      ['0xb', 10, 'first b10'],
+      ['0xa', 9, 'a9'],
+      ['0xb', 9, 'b9'],
+      ['0xa', 10, 'a10'],
+      ['0xb', 10, 'second b10'],
+    ];
+    expect(inKeyOrder(rows, 2).map((r) => r[2])).toEqual(['a9', 'a10', 'b9', 'first b10', 'second b10']);
+    expect(inKeyOrder(rows, 1).map((r) => r[0])).toEqual(['0xa', '0xa', '0xb', '0xb', '0xb']);
+  });
+});
 
 describe.each(storeBackends())('insertRows on $name', (backend) => {
   afterAll(() => backend.cleanup());

@@ -23,6 +23,25 @@ export function chunks<T>(items: readonly T[], size = IN_LIST_MAX): T[][] {
   return out;
 }
 
+/**
+ * `rows` sorted by their first `keyColumns` values (numbers by value, anything else as text). Rows inserted in the
+ * order of a B-tree's key touch each page once per statement instead of once per row: for opt-ins keyed by random
+ * addresses this made SQLite's inserts 3–4× cheaper (and Postgres's index inserts more local). Only the order
+ * changes, so callers must not rely on statement order among rows of one key (each caller's keys are unique).
+ */
+export function inKeyOrder<R extends readonly unknown[]>(rows: R[], keyColumns: number): R[] {
+  return rows.sort((a, b) => {
+    for (let i = 0; i < keyColumns; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x === y) continue;
+      if (typeof x === 'number' && typeof y === 'number') return x - y;
+      return String(x) < String(y) ? -1 : 1;
+    }
+    return 0;
+  });
+}
+
 const shapes = new Map<string, string>();
 
 type Placeholders = 'question' | 'dollar';
