@@ -3,14 +3,14 @@
  *
  * Fills a hardhat devnet chain with Comm events (SendNotification + Subscribe, 500 per block), then compares
  *   - the raw ceiling: plain eth_getLogs + decode of the same range, nothing stored, and
- *   - the indexer: start → every event decoded, timestamped and applied to a sink (the real store when
- *     src/store exports openStore({sqlitePath}) with a `chainSink`, else the in-memory sink, labelled as such).
+ *   - the indexer: start → every event decoded, timestamped and applied, into the in-memory sink (the indexer's own
+ *     cost) and into the real store (a SQLite file written by the node's chain sink).
  * Env: BENCH_EVENTS (default 100000), BENCH_RUNS (default 3), BENCH_PER_BLOCK (default 500).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type QueryExecutorProvider, sql } from 'kysely';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { toHex } from 'viem';
@@ -21,6 +21,8 @@ import { createMemorySink } from '../../src/chains/memory-sink.js';
 import { deployTestEmitters } from '../../src/chains/testing/emitters.js';
 import type { ChainSink, ChainSpec, RawLog } from '../../src/chains/types.js';
 import { startChain } from '../../src/devnet/chain.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { openStore } from '../../src/store/index.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
@@ -41,82 +43,29 @@ interface SinkFactory {
   open(): Promise<{ sink: ChainSink; count(): Promise<number>; close(): Promise<void> }>;
 }
 
-type StoreLike = {
-  chainSink?: ChainSink;
-  db?: QueryExecutorProvider;
-  close(): Promise<void>;
-};
-
-/**
- * The real store when it offers a ChainSink — `openStore({sqlitePath})` from src/store with a `chainSink`, or the
- * store sink of src/ingest/chain/sink.ts over such a store — else the in-memory sink, labelled as such.
- */
-async function storeFactory(logger: pino.Logger): Promise<SinkFactory | null> {
-  try {
-    const storeMod = (await import('../../src/store/index.js')) as {
-      openStore?: (o: { sqlitePath: string }) => Promise<StoreLike>;
-    };
-    const openStore = storeMod.openStore;
-    let makeSink: ((store: StoreLike) => ChainSink) | undefined;
-    let how = '';
-    try {
-      const sinkMod = (await import('../../src/ingest/chain/sink.js')) as {
-        createStoreChainSink?: (d: { store: unknown; coreChainId: number; logger: pino.Logger }) => ChainSink;
-      };
-      if (sinkMod.createStoreChainSink) {
-        const create = sinkMod.createStoreChainSink;
-        makeSink = (store) => store.chainSink ?? create({ store, coreChainId: CHAIN_ID, logger });
-        how = 'createStoreChainSink';
-      }
-    } catch {
-      // no ingest sink: fall back to store.chainSink below
-    }
-    if (typeof openStore === 'function') {
-      makeSink ??= (store) => {
-        if (!store.chainSink) throw new Error('the store has no chainSink');
-        how = 'store.chainSink';
-        return store.chainSink;
-      };
+/** The real store: a SQLite file under a temp dir, written by the node's chain sink. */
+function storeFactory(logger: pino.Logger): SinkFactory {
+  return {
+    label: 'real store (SQLite file)',
+    async open() {
       const dir = mkdtempSync(join(tmpdir(), 'push-bench-store-'));
-      const probe = await openStore({ sqlitePath: join(dir, 'probe.sqlite') });
-      let usable = true;
-      try {
-        makeSink(probe);
-      } catch {
-        usable = false;
-      }
-      await probe.close();
-      rmSync(dir, { recursive: true, force: true });
-      if (usable) {
-        const sinkOf = makeSink;
-        return {
-          label: `REAL STORE (SQLite file, ${how})`,
-          async open() {
-            const d = mkdtempSync(join(tmpdir(), 'push-bench-store-'));
-            const store = await openStore({ sqlitePath: join(d, 'bench.sqlite') });
-            return {
-              sink: sinkOf(store),
-              async count() {
-                // Rows actually stored, not merely handed over.
-                if (!store.db) return -1;
-                const { rows } = await sql<{
-                  n: number;
-                }>`select count(*) as n from inputs where chain_id = ${CHAIN_ID}`.execute(store.db);
-                return Number(rows[0]?.n ?? 0);
-              },
-              async close() {
-                await store.close();
-                rmSync(d, { recursive: true, force: true });
-              },
-            };
-          },
-        };
-      }
-    }
-  } catch (err) {
-    console.error(`(store not usable: ${(err as Error).message})`);
-  }
-  return null;
+      const store = await openStore({ sqlitePath: join(dir, 'bench.sqlite') });
+      return {
+        sink: createStoreChainSink({ store, coreChainId: CHAIN_ID, logger }),
+        async count() {
+          // Rows actually stored, not merely handed over.
+          const { rows } = await sql<{
+            n: number;
+          }>`select count(*) as n from inputs where chain_id = ${CHAIN_ID}`.execute(store.db);
+          return Number(rows[0]?.n ?? 0);
+        },
+        async close() {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
 }
 
 /** The in-memory sink: the indexer's own cost, with storage taken out. */
@@ -167,10 +116,9 @@ async function rawCeiling(
 
 async function main() {
   const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' });
-  const store = await storeFactory(logger);
-  const factories = store ? [memoryFactory, store] : [memoryFactory];
+  const factories = [memoryFactory, storeFactory(logger)];
   console.log(
-    `indexer benchmark: ${fmt(EVENTS)} Comm events, ${PER_BLOCK} per block, ${RUNS} run(s); sinks: ${factories.map((f) => f.label).join(', ')}${store ? '' : ' — NO real store ChainSink found'}`,
+    `indexer benchmark: ${fmt(EVENTS)} Comm events, ${PER_BLOCK} per block, ${RUNS} run(s); sinks: ${factories.map((f) => f.label).join(', ')}`,
   );
   const chain = await startChain({ chainId: CHAIN_ID, logger });
   try {
