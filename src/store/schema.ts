@@ -127,6 +127,8 @@ export interface NotificationsTable {
   type: number;
   ts: number;
   identity: string;
+  /** The `recipient` of the off-chain request as received (migration 004); null for chain-event notifications. */
+  recipient: string | null;
   /** The feed payload JSON, once content is resolved. */
   payload: string | null;
   recipients: string | null;

@@ -399,6 +399,26 @@ describe.each(storeBackends())('admission on $name', (backend) => {
     expect(events).toHaveLength(1);
   });
 
+  it('files late IPFS content to the recipient the request named (kept with its notification)', async () => {
+    // The content names no recipient: only the request's `recipient` says who the targeted notification is for.
+    const json = sdkPayloadJson(coreCaip(CH), { type: 3, title: `late targeted ${backend.name}` });
+    expect(JSON.parse(json)).not.toHaveProperty('recipients');
+    const cid = await cidOf(json);
+    const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), {
+      identity: `1+${cid}`,
+      type: 3,
+      recipients: [coreCaip(12)],
+    });
+    const r = await admission.admitPayload(body);
+    expect(r).toMatchObject({ status: 'pending_content' });
+    expect(await store.db.selectFrom('inputs').selectAll().execute()).toEqual([]);
+    await gateway.add(json);
+    clock += 60 * 60_000;
+    await admission.retryPendingContent();
+    expect(events.map((e) => e.recipients)).toEqual([{ inbox: [], spam: [addr(12)] }]);
+    expect((await spam(12)).feeds.map((f) => f.payload_id)).toEqual([r.notificationId]);
+  });
+
   it('gives up on content after the bounded attempts, visibly', async () => {
     const cid = await cidOf(`never pinned ${backend.name}`);
     const r = await admission.admitPayload(

@@ -21,7 +21,7 @@ import type { Store } from '../../store/index.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
 import { chainInputKey } from '../chain/inputs.js';
-import { recoverAddress, type TypedDataInput, typedDataDigest, type VerifierPool } from '../verify/index.js';
+import { type TypedDataInput, type VerifierPool, verifyTypedSignature } from '../verify/index.js';
 import { createGroupCommit } from './batcher.js';
 import { type AdmissionChain, type ChainClient, createChainClient } from './chain-client.js';
 import { type ContentIpfs, type ContentSubgraph, resolveContent } from './content.js';
@@ -225,7 +225,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 
   interface NewNotification {
     key: string;
+    /** An `inputs` row to record with it: only an `eip155:` proof over HTTP, whose key is its chain event's. */
     input: { kind: 'http'; body: string } | null;
+    /** The request's `recipient` as received (HTTP door), stored with the notification; null for chain events. */
+    requestRecipient: string | null;
     origin: WriteOrigin | null;
     channel: ChannelRow;
     sender: string;
@@ -281,6 +284,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
             type: ready ? (n.content as { payload: NotificationPayload }).payload.data.type : 0,
             ts: n.ts,
             identity: n.identity,
+            recipient: n.requestRecipient,
             payload: null,
             recipients: null,
             hidden: 0,
@@ -472,10 +476,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     if (proof.kind === 'eip712v1' && identity.storageType !== 2) return null;
     let signer: PreparedPayload['signer'];
     try {
-      const digest = typedDataDigest(typedDataOf(p));
-      const address = deps.verifier
-        ? await deps.verifier.recover(digest, proof.signature)
-        : recoverAddress(digest, proof.signature);
+      // Through the pool the typed data is hashed in a worker, beside its recovery, not on this thread.
+      const signed = { ...typedDataOf(p), signature: proof.signature };
+      const address = deps.verifier ? await deps.verifier.verifyTyped(signed) : verifyTypedSignature(signed);
       signer = { ok: true, address: address.toLowerCase() };
     } catch (error) {
       signer = { ok: false, error };
@@ -497,7 +500,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       identity: p.identityText,
       recipient: p.recipient,
       ts: p.ts,
-      inputBody: inputBodyOf(p),
+      requestRecipient: p.recipientText,
       signer,
       content,
       erc1271: clients.has(p.sender.chainId),
@@ -606,7 +609,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     if (content.kind === 'ready') checkPayloadShape(content.payload, channel, recipient);
     return store({
       key,
-      input: { kind: 'http', body: inputBodyOf(p) },
+      // The notification row records the request; only a chain proof's key is shared with the indexer's inputs.
+      input: proof.kind === 'eip155' ? { kind: 'http', body: inputBodyOf(p) } : null,
+      requestRecipient: p.recipientText,
       origin: null,
       channel,
       sender: `eip155:${sender.chainId}:${sender.address}`,
@@ -640,6 +645,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return store({
       key,
       input: null,
+      requestRecipient: null,
       // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
       origin: { chainId: log.chainId, blockNumber: log.blockNumber, journal: true },
       channel,
@@ -664,24 +670,26 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     sender: string;
     source: string;
     ts: number;
+    recipient: string | null;
   }): Promise<void> {
-    const input = await db
-      .selectFrom('inputs')
-      .selectAll()
-      .where('key', '=', row.input_key)
-      .executeTakeFirst();
-    let recipient: string | null = null;
+    // An off-chain payload's row holds its request; a chain key also names a recorded input (the log, or the
+    // request that brought its proof), which says where the notification came from.
+    const input = row.input_key.startsWith('chain:')
+      ? await db.selectFrom('inputs').selectAll().where('key', '=', row.input_key).executeTakeFirst()
+      : undefined;
+    let recipientText = row.recipient;
     let origin: WriteOrigin | null = null;
     if (input) {
       const body = JSON.parse(input.body) as { recipient?: string; args?: { recipient?: string } };
-      const r = (input.kind === 'chain' ? body.args?.recipient : body.recipient) ?? '';
-      try {
-        recipient = r.includes(',') ? null : parseEip155(r).address;
-      } catch {
-        recipient = null;
-      }
+      recipientText ??= (input.kind === 'chain' ? body.args?.recipient : body.recipient) ?? null;
       if (input.kind === 'chain' && input.block_number !== null)
         origin = { chainId: Number(input.chain_id), blockNumber: Number(input.block_number), journal: true };
+    }
+    let recipient: string | null = null;
+    try {
+      recipient = !recipientText || recipientText.includes(',') ? null : parseEip155(recipientText).address;
+    } catch {
+      recipient = null;
     }
     const t = now();
     const attempts = Number(row.content_attempts) + 1;
@@ -765,7 +773,17 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     running = (async () => {
       const due = await db
         .selectFrom('notifications')
-        .select(['id', 'input_key', 'identity', 'content_attempts', 'chain_id', 'sender', 'source', 'ts'])
+        .select([
+          'id',
+          'input_key',
+          'identity',
+          'content_attempts',
+          'chain_id',
+          'sender',
+          'source',
+          'ts',
+          'recipient',
+        ])
         .where('status', '=', 'pending_content')
         .where('content_next_at', '<=', now())
         .orderBy('content_next_at')

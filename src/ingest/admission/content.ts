@@ -47,7 +47,8 @@ export async function resolveContent(
     case 0:
       return { kind: 'ready', payload: payloadFromMinimal(identity) };
     case 2:
-      return { kind: 'ready', payload: parseNotificationPayload(identity.json, opts.field) };
+      // parseIdentity has parsed the JSON already: validate that object rather than parse the text again.
+      return { kind: 'ready', payload: parseNotificationPayload(identity.payload, opts.field) };
     case 1: {
       if (!deps.ipfs) {
         throw pushError('PUSH_ERR_UNSUPPORTED_IDENTITY', 'This node has no IPFS gateway configured', {

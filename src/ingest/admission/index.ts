@@ -11,6 +11,8 @@
  *   'admitted'|'pending_content', duplicate}`; answer 204. Throws a `PushError` (use `err.status`, `err.toBody()`;
  *   on `PUSH_ERR_RATE_LIMITED` set `Retry-After: err.details.retryAfterSeconds`). A refused request stores nothing.
  *   Idempotent by verificationProof: a repeat gets the same result with `duplicate: true` and no second bus event.
+ *   The request is stored once, as its notification row (`input_key` = the proof, sender, source, identity and the
+ *   recipient as received); only an `eip155:` proof, whose key is its chain event's, is also an `inputs` row.
  *   Group commit (`batcher.ts`, `payload-batch.ts`): requests arriving while a store transaction runs are checked
  *   and stored together in the next one, each with its own outcome; a request is answered only once its group has
  *   committed, and if that transaction fails every request of the group fails (none is acknowledged).

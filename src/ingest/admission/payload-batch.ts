@@ -6,8 +6,8 @@ import {
   NOTIFICATION_TYPE,
   type NotificationPayload,
 } from '../../protocol/index.js';
-import { chunks, createBulkInsert } from '../../store/bulk.js';
-import type { Store } from '../../store/index.js';
+import { chunks, insertRows } from '../../store/bulk.js';
+import type { DB, Store } from '../../store/index.js';
 import { channelSettingsOf } from '../../store/repos/feed-item.js';
 import type { Executor } from '../../store/writer.js';
 import type { AdmittedNotification, NotificationBus } from '../bus.js';
@@ -78,8 +78,8 @@ export interface PreparedPayload {
   recipient: string | null;
   /** Send time, ms. */
   ts: number;
-  /** The request as received, for `inputs.body`. */
-  inputBody: string;
+  /** The request's `recipient` as received: the notification row is the request's durable record. */
+  requestRecipient: string;
   signer: { ok: true; address: string } | { ok: false; error: unknown };
   content: { ok: true; payload: NotificationPayload } | { ok: false; error: unknown };
   /** The sender's chain has an RPC, so a contract wallet (ERC-1271) may still vouch for a signer not allowed here. */
@@ -102,6 +102,59 @@ export interface PayloadBatchDeps {
 
 /** Rows per multi-row INSERT: ~20 columns each stays far below SQLite's and Postgres's bound-parameter limits. */
 const INSERT_CHUNK = 200;
+
+/** The columns a batch writes, in the order of `notificationTuple`. */
+const NOTIFICATION_COLUMNS = [
+  'id',
+  'input_key',
+  'channel',
+  'sender',
+  'delegate',
+  'chain_id',
+  'source',
+  'ts',
+  'identity',
+  'recipient',
+  'created_at',
+  'content_attempts',
+  'content_next_at',
+  'type',
+  'payload',
+  'recipients',
+  'hidden',
+  'etime',
+  'status',
+  'idx',
+  'content_error',
+] as const satisfies readonly (keyof DB['notifications'])[];
+
+function notificationTuple(a: Accepted, createdAt: number): unknown[] {
+  const c = a.plan!.columns;
+  const i = a.item;
+  return [
+    a.id,
+    i.key,
+    a.channel.channel,
+    i.sender,
+    a.delegate,
+    i.senderChainId,
+    i.source,
+    i.ts,
+    i.identity,
+    i.requestRecipient,
+    createdAt,
+    0,
+    0,
+    c.type,
+    c.payload,
+    c.recipients,
+    c.hidden,
+    c.etime,
+    c.status,
+    c.idx,
+    c.content_error,
+  ];
+}
 
 type KnownRow = { id: number; status: string; sender: string; identity: string };
 
@@ -149,41 +202,6 @@ async function reserveIds(trx: Executor, dialect: Store['dialect'], n: number): 
  */
 export function createPayloadBatch(deps: PayloadBatchDeps) {
   const db = deps.store.db;
-  const dialect = deps.store.dialect;
-  const insertNotifications = createBulkInsert(
-    dialect,
-    'notifications',
-    [
-      'id',
-      'input_key',
-      'channel',
-      'sender',
-      'delegate',
-      'chain_id',
-      'source',
-      'type',
-      'ts',
-      'identity',
-      'payload',
-      'recipients',
-      'hidden',
-      'etime',
-      'status',
-      'created_at',
-      'idx',
-      'content_attempts',
-      'content_next_at',
-      'content_error',
-    ],
-    // A concurrent writer (another process) may have stored the same proof: its row stands, ours is skipped.
-    'on conflict ("input_key") do nothing returning "input_key"',
-  );
-  const insertInputs = createBulkInsert(
-    dialect,
-    'inputs',
-    ['key', 'kind', 'event', 'body', 'ts', 'created_at'],
-    'on conflict ("key") do nothing',
-  );
 
   async function lookup(trx: Executor, items: readonly PreparedPayload[]) {
     const known = new Map<string, KnownRow>();
@@ -351,41 +369,32 @@ export function createPayloadBatch(deps: PayloadBatchDeps) {
       }
 
       for (const part of chunks(accepted, INSERT_CHUNK)) {
-        const rows = await insertNotifications<{ input_key: string }>(
+        // A concurrent writer (another process) may have stored the same proof: its row stands, ours is skipped.
+        const written = await insertRows(
           trx,
-          part.map((a) => ({
-            id: a.id,
-            input_key: a.item.key,
-            channel: a.channel.channel,
-            sender: a.item.sender,
-            delegate: a.delegate,
-            chain_id: a.item.senderChainId,
-            source: a.item.source,
-            ts: a.item.ts,
-            identity: a.item.identity,
-            created_at: t,
-            content_attempts: 0,
-            content_next_at: 0,
-            ...a.plan!.columns,
-          })),
+          'notifications',
+          NOTIFICATION_COLUMNS,
+          part.map((a) => notificationTuple(a, t)),
+          'on conflict ("input_key") do nothing',
         );
-        const stored = new Set(rows.map((r) => r.input_key));
-        for (const a of part) a.inserted = stored.has(a.item.key);
+        if (written === part.length) {
+          for (const a of part) a.inserted = true;
+          continue;
+        }
+        // Rare: find which rows are ours by their reserved ids (no RETURNING of every key on the usual path).
+        const ours = await trx
+          .selectFrom('notifications')
+          .select('id')
+          .where(
+            'id',
+            'in',
+            part.map((a) => a.id),
+          )
+          .execute();
+        const ids = new Set(ours.map((r) => Number(r.id)));
+        for (const a of part) a.inserted = ids.has(a.id);
       }
       const inserted = accepted.filter((a) => a.inserted);
-      for (const part of chunks(inserted, INSERT_CHUNK)) {
-        await insertInputs(
-          trx,
-          part.map((a) => ({
-            key: a.item.key,
-            kind: 'http',
-            event: 'Payload',
-            body: a.item.inputBody,
-            ts: a.item.ts,
-            created_at: t,
-          })),
-        );
-      }
       const feedRows: FeedEntryRow[] = [];
       for (const a of inserted) for (const r of a.plan!.feedRows) feedRows.push(r);
       await insertFeedRows(trx, feedRows);

@@ -1,6 +1,7 @@
 import { hashTypedData, domainSeparator as viemDomainSeparator } from 'viem';
 import { pushError } from '../../errors.js';
 import { hexToBytesUnchecked, isHexOfLength } from './bytes.js';
+import { eip712DigestInto, FIELD_ADDRESS, FIELD_STRING, type FlatTypedParts } from './envelope.js';
 import { keccak256, keccak256Into } from './keccak.js';
 
 /**
@@ -86,13 +87,10 @@ export function domainSeparator(domain: TypedDataDomain): Uint8Array {
 
 // --- the fast path -----------------------------------------------------------------------------------------------
 
-const STRING = 0;
-const ADDRESS = 1;
-
 interface FlatPlan {
   typeHash: Uint8Array;
   names: string[];
-  kinds: Uint8Array; // STRING | ADDRESS per field
+  kinds: Uint8Array; // FIELD_STRING | FIELD_ADDRESS per field
 }
 
 // Compiled plans per `types` object and primary type; null = use viem. Callers pass module-level constant type
@@ -109,8 +107,8 @@ function compilePlan(types: TypedDataInput['types'], primaryType: string): FlatP
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i] as TypedDataField | undefined;
     if (!f || typeof f.name !== 'string' || seen.has(f.name)) return null;
-    if (f.type === 'string') kinds[i] = STRING;
-    else if (f.type === 'address') kinds[i] = ADDRESS;
+    if (f.type === 'string') kinds[i] = FIELD_STRING;
+    else if (f.type === 'address') kinds[i] = FIELD_ADDRESS;
     else return null;
     // A user-defined type named like an atomic one would change the encoding: leave that to viem.
     if (Object.hasOwn(types, f.type)) return null;
@@ -135,37 +133,37 @@ function planFor(types: TypedDataInput['types'], primaryType: string): FlatPlan 
   return plan;
 }
 
-function flatStructHash(plan: FlatPlan, message: Readonly<Record<string, unknown>>, out: Uint8Array): void {
+/** The message's value of each field of `plan`, checked: a string, or a `0x` address for an address field. */
+function flatValues(plan: FlatPlan, message: Readonly<Record<string, unknown>>): string[] {
   const n = plan.names.length;
-  const buf = new Uint8Array(32 * (n + 1));
-  buf.set(plan.typeHash, 0);
+  const values = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const name = plan.names[i]!;
     const value = message[name];
-    const at = 32 * (i + 1);
-    if (plan.kinds[i] === STRING) {
+    if (plan.kinds[i] === FIELD_STRING) {
       if (typeof value !== 'string') {
         throw pushError('PUSH_ERR_VALIDATION', `The typed-data field "${name}" must be a string`, {
           field: `message.${name}`,
         });
       }
-      keccak256Into(Buffer.from(value, 'utf8'), buf, at);
-    } else {
-      if (typeof value !== 'string' || !isHexOfLength(value, 20)) {
-        throw pushError('PUSH_ERR_VALIDATION', `The typed-data field "${name}" must be a 0x address`, {
-          field: `message.${name}`,
-        });
-      }
-      buf.set(hexToBytesUnchecked(value), at + 12);
+    } else if (typeof value !== 'string' || !isHexOfLength(value, 20)) {
+      throw pushError('PUSH_ERR_VALIDATION', `The typed-data field "${name}" must be a 0x address`, {
+        field: `message.${name}`,
+      });
     }
+    values[i] = value;
   }
-  keccak256Into(buf, out, 34);
+  return values;
 }
 
 // --- public ------------------------------------------------------------------------------------------------------
 
-/** The 32-byte EIP-712 digest `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))`. */
-export function typedDataDigest(input: TypedDataInput): Uint8Array {
+/**
+ * The parts of `input`'s digest when its primary type is a flat struct of strings and addresses (every shape the SDK
+ * signs); null when only viem's generic encoder can hash it. Throws `PUSH_ERR_VALIDATION` exactly as
+ * `typedDataDigest` does for the same input.
+ */
+export function flatTypedParts(input: TypedDataInput): FlatTypedParts | null {
   if (input === null || typeof input !== 'object') {
     throw pushError('PUSH_ERR_VALIDATION', 'The typed data must be {domain, types, primaryType, message}');
   }
@@ -179,13 +177,36 @@ export function typedDataDigest(input: TypedDataInput): Uint8Array {
     throw pushError('PUSH_ERR_VALIDATION', 'The typed-data message must be an object', { field: 'message' });
   }
   const plan = planFor(types, primaryType);
-  if (plan === null) return typedDataDigestViem(input);
-  const envelope = new Uint8Array(66);
-  envelope[0] = 0x19;
-  envelope[1] = 0x01;
-  envelope.set(domainSeparator(domain), 2);
-  flatStructHash(plan, message, envelope);
-  return keccak256(envelope);
+  if (plan === null) return null;
+  const separator = domainSeparator(domain);
+  return {
+    domainSeparator: separator,
+    typeHash: plan.typeHash,
+    kinds: plan.kinds,
+    values: flatValues(plan, message),
+  };
+}
+
+/** The 32-byte EIP-712 digest of `parts` (a verifier worker computes the same from their wire form). */
+export function flatTypedDigest(parts: FlatTypedParts): Uint8Array {
+  const n = parts.values.length;
+  const words = new Uint8Array(32 * (n + 1));
+  words.set(parts.typeHash, 0);
+  for (let i = 0; i < n; i++) {
+    const value = parts.values[i]!;
+    const at = 32 * (i + 1);
+    if (parts.kinds[i] === FIELD_STRING) keccak256Into(Buffer.from(value, 'utf8'), words, at);
+    else words.set(hexToBytesUnchecked(value), at + 12);
+  }
+  const out = new Uint8Array(32);
+  eip712DigestInto(parts.domainSeparator, words, out, 0);
+  return out;
+}
+
+/** The 32-byte EIP-712 digest `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))`. */
+export function typedDataDigest(input: TypedDataInput): Uint8Array {
+  const parts = flatTypedParts(input);
+  return parts === null ? typedDataDigestViem(input) : flatTypedDigest(parts);
 }
 
 /** The same digest through viem's generic encoder (the reference the fast path is tested against). */

@@ -15,12 +15,13 @@ import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import secp256k1 from 'secp256k1';
 import ts from 'typescript';
-import { bytesToHex } from 'viem';
+import { bytesToHex, hashTypedData, hexToBytes } from 'viem';
 import { privateKeyToAccount, privateKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom as mulberry32 } from '../../../test/support/seeded-random.js';
 import { isPushError } from '../../errors.js';
 import { createVerifierPool, type RecoverJob, type VerifierPool } from './pool.js';
+import type { TypedSignatureInput } from './verify-typed.js';
 
 // --- fixtures: many signatures, made fast with the native signer and a seeded generator ---------------------------
 
@@ -78,6 +79,64 @@ const domain = {
   verifyingContract: '0x9dDCD7ed7151afab43044E4D694FA064742C428c',
 } as const;
 const DATA = { Data: [{ name: 'data', type: 'string' }] } as const;
+const SUBSCRIBE = {
+  Subscribe: [
+    { name: 'channel', type: 'address' },
+    { name: 'subscriber', type: 'address' },
+    { name: 'action', type: 'string' },
+  ],
+} as const;
+
+/** A string of `length` code units: ASCII, multi-byte text and lone surrogates (UTF-8 encodes them as U+FFFD). */
+function randomText(length: number): string {
+  const pool = ['a', 'Z', '0', '+', '{', '"', 'é', '中', '😀', '\ud800', '\udfff'];
+  let s = '';
+  while (s.length < length) s += pool[Math.floor(random() * pool.length)];
+  return s;
+}
+
+/** Typed data of the SDK's shapes (around keccak's 136-byte block), signed over viem's digest, some by no one. */
+function makeTypedJobs(count: number) {
+  const typed: TypedSignatureInput[] = [];
+  const expected: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const k = i % KEYS.length;
+    const input =
+      i % 4 === 3
+        ? {
+            domain,
+            types: SUBSCRIBE,
+            primaryType: 'Subscribe',
+            message: {
+              channel: bytesToHex(randomBytes(20)),
+              subscriber: ADDRESSES[k]!,
+              action: 'Subscribe',
+            },
+          }
+        : {
+            domain,
+            types: DATA,
+            primaryType: 'Data',
+            message: { data: randomText(Math.floor(random() * 300)) },
+          };
+    const digest = hexToBytes(hashTypedData(input as Parameters<typeof hashTypedData>[0]));
+    if (i % 50 === 49) {
+      typed.push({ ...input, signature: `${NOT_AN_X}${'00'.repeat(31)}011c` as `0x${string}` });
+      expected.push('PUSH_ERR_SIGNATURE_INVALID');
+      continue;
+    }
+    const { signature, recid } = secp256k1.ecdsaSign(digest, KEYS[k]!);
+    typed.push({
+      ...input,
+      signature: `${bytesToHex(signature)}${(27 + recid).toString(16)}` as `0x${string}`,
+    });
+    expected.push(ADDRESSES[k]!);
+  }
+  return {
+    typed,
+    expected: expected.map((e) => (e.startsWith('0x') ? e : expect.objectContaining({ code: e }))),
+  };
+}
 
 // --- a two-thread pool shared by the read-only tests ---------------------------------------------------------------
 
@@ -131,6 +190,18 @@ describe('createVerifierPool (2 worker threads)', () => {
     expect(new Set(signers)).toEqual(new Set([signer.address.toLowerCase()]));
   });
 
+  it('hashes typed data in the workers exactly as viem does, in batches mixed with digest jobs', async () => {
+    const { typed, expected } = makeTypedJobs(300);
+    const digests = makeJobs(300);
+    // One turn: typed and digest jobs share flushes (and so wire buffers).
+    const [signers, recovered] = await Promise.all([
+      Promise.allSettled(typed.map((t) => pool.verifyTyped(t))),
+      pool.recoverBatch(digests.jobs),
+    ]);
+    expect(signers.map((s) => (s.status === 'fulfilled' ? s.value : s.reason))).toEqual(expected);
+    expect(recovered.map(outcome)).toEqual(digests.expected);
+  });
+
   it('refuses malformed input at once, without a worker', async () => {
     const { inFlight } = pool.stats();
     await expect(pool.recover(new Uint8Array(32), '0x1234')).rejects.toMatchObject({
@@ -175,6 +246,9 @@ describe('createVerifierPool (other modes)', () => {
     expect(pool.threads).toBe(0);
     const { jobs, expected } = makeJobs(1_000);
     expect((await pool.recoverBatch(jobs)).map(outcome)).toEqual(expected);
+    const typed = makeTypedJobs(100);
+    const signers = await Promise.allSettled(typed.typed.map((t) => pool.verifyTyped(t)));
+    expect(signers.map((s) => (s.status === 'fulfilled' ? s.value : s.reason))).toEqual(typed.expected);
     await pool.ready();
     await pool.close();
   });

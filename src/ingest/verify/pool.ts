@@ -8,13 +8,16 @@ import { isPushError, type PushError, pushError } from '../../errors.js';
 import {
   type BatchReply,
   type BatchRequest,
-  JOB_BYTES,
+  DIGEST_JOB_BYTES,
   recoverBatchInPlace,
   STATUS_OK,
-  writeJob,
+  typedJobBytes,
+  writeDigestJob,
+  writeTypedJob,
 } from './batch.js';
 import { toHex } from './bytes.js';
-import { typedDataDigest } from './digest.js';
+import { flatTypedParts, typedDataDigestViem } from './digest.js';
+import type { FlatTypedParts } from './envelope.js';
 import {
   type Address,
   assertBackend,
@@ -34,7 +37,8 @@ import type { TypedSignatureInput } from './verify-typed.js';
  * Requests made in the same event-loop turn are gathered (micro-batching on `setImmediate`) and sent to the least
  * busy worker as one transferable buffer per batch (`batch.ts`): one postMessage per few hundred jobs instead of
  * one per job. Inputs are checked on the main thread first, so a malformed signature is refused at once and never
- * reaches a worker. Results come back in the order the jobs were given.
+ * reaches a worker; typed data of the SDK's shapes travels unhashed, and the worker computes its EIP-712 digest.
+ * Results come back in the order the jobs were given.
  */
 export interface VerifierPool {
   /** Worker threads running; 0 means recovery runs in the calling thread. */
@@ -44,7 +48,7 @@ export interface VerifierPool {
   recover(digest: Uint8Array | Hex, signature: Hex | Uint8Array): Promise<Address>;
   /** Many jobs at once; each job settles on its own (one bad signature does not fail the others). */
   recoverBatch(jobs: readonly RecoverJob[]): Promise<RecoverResult[]>;
-  /** `verifyTypedSignature` through the pool: the digest is computed here, the recovery in a worker. */
+  /** `verifyTypedSignature` through the pool: checked here; hashed (flat structs) and recovered in a worker. */
   verifyTyped(input: TypedSignatureInput): Promise<Address>;
   /** Resolves once every worker has started; rejects if one could not (the pool then runs on the others). */
   ready(): Promise<void>;
@@ -82,14 +86,18 @@ export interface VerifierPoolOptions {
   registry?: Registry;
 }
 
+/** One recovery: over a digest, or over typed data the worker hashes (exactly one of the two is set). */
 interface Job {
-  digest: Uint8Array;
+  digest: Uint8Array | null;
+  typed: FlatTypedParts | null;
   sig: SignatureParts;
   done: (result: Address | PushError) => void;
 }
 
 interface Batch {
   jobs: Job[];
+  /** Where each job starts in the batch's buffer: its reply is written there. */
+  offsets: number[];
 }
 
 interface PoolWorker {
@@ -284,7 +292,7 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
       for (const job of batch.jobs) job.done(error);
       metrics?.jobs.inc({ result: 'error' }, batch.jobs.length);
     } else {
-      deliver(batch.jobs, new Uint8Array(reply.buf));
+      deliver(batch, new Uint8Array(reply.buf));
     }
     if (closing) checkDrained();
   }
@@ -334,33 +342,46 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
     return best;
   }
 
-  function send(pw: PoolWorker, jobs: Job[]): void {
-    const buf = new Uint8Array(jobs.length * JOB_BYTES);
+  /** The batch's wire buffer (its own ArrayBuffer, to be transferred) and where each job starts in it. */
+  function encode(jobs: Job[]): Batch & { wire: ArrayBuffer; buf: Buffer } {
+    const offsets = new Array<number>(jobs.length);
+    let size = 0;
     for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i]!;
-      writeJob(buf, i, job.digest, job.sig.compact, job.sig.recovery);
+      offsets[i] = size;
+      const typed = jobs[i]!.typed;
+      size += typed ? typedJobBytes(typed) : DIGEST_JOB_BYTES;
     }
+    const wire = new ArrayBuffer(size);
+    const buf = Buffer.from(wire);
+    for (let i = 0; i < jobs.length; i++) {
+      const { digest, typed, sig } = jobs[i]!;
+      if (typed) writeTypedJob(buf, offsets[i]!, typed, sig.compact, sig.recovery);
+      else writeDigestJob(buf, offsets[i]!, digest!, sig.compact, sig.recovery);
+    }
+    return { jobs, offsets, wire, buf };
+  }
+
+  function send(pw: PoolWorker, jobs: Job[]): void {
+    const { wire, offsets } = encode(jobs);
     const id = nextBatchId++;
-    pw.batches.set(id, { jobs });
+    pw.batches.set(id, { jobs, offsets });
     track(pw, jobs.length);
-    const request: BatchRequest = { id, buf: buf.buffer, count: jobs.length };
-    pw.worker.postMessage(request, [buf.buffer]);
+    const request: BatchRequest = { id, buf: wire, count: jobs.length };
+    pw.worker.postMessage(request, [wire]);
   }
 
   // The same code path as the workers, so threads = 0 and a pool whose workers failed behave identically.
   function runInThread(jobs: Job[]): void {
-    const buf = new Uint8Array(jobs.length * JOB_BYTES);
-    for (let i = 0; i < jobs.length; i++)
-      writeJob(buf, i, jobs[i]!.digest, jobs[i]!.sig.compact, jobs[i]!.sig.recovery);
-    recoverBatchInPlace(backend, buf, jobs.length);
-    deliver(jobs, buf);
+    const batch = encode(jobs);
+    recoverBatchInPlace(backend, batch.buf, jobs.length);
+    deliver(batch, batch.buf);
   }
 
   /** Settles each job from its answered slot (status ‖ address), in the order the jobs were given. */
-  function deliver(jobs: Job[], buf: Uint8Array): void {
+  function deliver({ jobs, offsets }: Batch, buf: Uint8Array): void {
     let bad = 0;
     for (let i = 0; i < jobs.length; i++) {
-      const at = i * JOB_BYTES;
+      const at = offsets[i]!;
       if (buf[at] === STATUS_OK) jobs[i]!.done(toHex(buf, at + 1, 20));
       else {
         bad++;
@@ -371,8 +392,13 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
     if (bad > 0) metrics?.jobs.inc({ result: 'unrecoverable' }, bad);
   }
 
-  function enqueue(digest: Uint8Array, sig: SignatureParts, done: Job['done']): void {
-    queue.push({ digest, sig, done });
+  function enqueue(
+    digest: Uint8Array | null,
+    typed: FlatTypedParts | null,
+    sig: SignatureParts,
+    done: Job['done'],
+  ): void {
+    queue.push({ digest, typed, sig, done });
     // With no worker threads there is nothing to amortise: answer now.
     if (threads === 0) flush();
     else schedule();
@@ -425,7 +451,7 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
         return Promise.reject(malformed(err));
       }
       return new Promise<Address>((resolve, reject) => {
-        enqueue(hash, sig, (r) => (typeof r === 'string' ? resolve(r) : reject(r)));
+        enqueue(hash, null, sig, (r) => (typeof r === 'string' ? resolve(r) : reject(r)));
       });
     },
 
@@ -452,7 +478,7 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
             settle(i, malformed(err));
             continue;
           }
-          enqueue(hash, sig, (r) => settle(i, r));
+          enqueue(hash, null, sig, (r) => settle(i, r));
         }
       });
     },
@@ -460,17 +486,19 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
     verifyTyped(input) {
       const refused = refuseWhenClosing();
       if (refused) return Promise.reject(refused);
-      let digest: Uint8Array;
+      let typed: FlatTypedParts | null;
+      let digest: Uint8Array | null = null;
       let sig: SignatureParts;
       try {
         sig = parseSignature(input?.signature);
-        digest = typedDataDigest(input);
+        typed = flatTypedParts(input);
+        if (typed === null) digest = typedDataDigestViem(input);
       } catch (err) {
         metrics?.jobs.inc({ result: 'malformed' });
         return Promise.reject(malformed(err));
       }
       return new Promise<Address>((resolve, reject) => {
-        enqueue(digest, sig, (r) => (typeof r === 'string' ? resolve(r) : reject(r)));
+        enqueue(digest, typed, sig, (r) => (typeof r === 'string' ? resolve(r) : reject(r)));
       });
     },
 

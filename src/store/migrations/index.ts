@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-admission.js';
 import * as m003 from './003-feed-indexes.js';
+import * as m004 from './004-intake-keys.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '001-initial': m001,
   '002-admission': m002,
   '003-feed-indexes': m003,
+  '004-intake-keys': m004,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
