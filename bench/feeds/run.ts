@@ -3,13 +3,14 @@
  * notifications (default 1M: 80% broadcasts stored once, 10% targeted, 10% subsets of 10; see seed.ts) and 100k
  * subscribers, on SQLite and Postgres; one table per store. Baseline in the same run: reading one page's 10
  * notifications by primary key, the least any feed page costs. "+ itemcount" rows add the exact total the REST route
- * answers (O(inbox): it counts every broadcast of the reader's periods).
+ * answers (per-channel bucket counts, migration 005). CPU columns: this process's CPU per query and, on Postgres, the
+ * server backends' (the shared machine's load inflates latency, not these).
  *   npx tsx bench/feeds/run.ts [--notifications 1000000] [--subscribers 100000] [--queries 300]
  *     [--no-sqlite] [--no-postgres] [--sqlite-path <file>] [--pg-schema <name>] [--keep]
  * `--sqlite-path`/`--pg-schema` reuse a store seeded by an earlier run with `--keep` (same sizes), skipping the fill.
  * Postgres: PUSH_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), own schema, dropped after.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -28,6 +29,7 @@ const SUBSCRIBERS = Number(opt('subscribers', '100000'));
 const QUERIES = Number(opt('queries', '300'));
 const WARMUP = 20;
 const KEEP = args.includes('--keep');
+const POOL_SIZE = 4;
 const PG_URL = process.env.PUSH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const pct = (xs: number[], p: number) =>
@@ -57,7 +59,7 @@ async function openSqlite(): Promise<Backend> {
 
 async function openPostgres(): Promise<Backend> {
   const schema = opt('pg-schema', '') || `bench_feeds_${Date.now().toString(36)}`;
-  const store = await openStore({ databaseUrl: PG_URL, schema, poolSize: 4 });
+  const store = await openStore({ databaseUrl: PG_URL, schema, poolSize: POOL_SIZE });
   return {
     store,
     where: `schema ${schema}`,
@@ -68,6 +70,42 @@ async function openPostgres(): Promise<Backend> {
       await c.connect();
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await c.end();
+    },
+  };
+}
+
+/**
+ * CPU time, which the shared machine's load does not inflate the way it inflates latency: this process's, and on
+ * Postgres that of the server backends serving its pool (read from /proc; clock ticks, so only sums over many queries
+ * mean anything).
+ */
+async function cpuMeter(store: Store, poolSize: number) {
+  let pids: number[] = [];
+  if (store.dialect === 'postgres') {
+    // As many concurrent sleeps as the pool has connections: each runs on its own connection.
+    const rows = await Promise.all(
+      Array.from({ length: poolSize }, () =>
+        sql<{ pid: number }>`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`.execute(store.db),
+      ),
+    );
+    pids = [...new Set(rows.map((r) => Number(r.rows[0]?.pid)))];
+  }
+  const ticks = () => {
+    let sum = 0;
+    for (const pid of pids) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        sum += Number(f[11]) + Number(f[12]);
+      } catch {
+        // Not on Linux, or the backend went away: server CPU is then not counted.
+      }
+    }
+    return sum * 10; // ms: USER_HZ is 100 on Linux
+  };
+  return {
+    read: () => {
+      const c = process.cpuUsage();
+      return { node: (c.user + c.system) / 1000, server: ticks() };
     },
   };
 }
@@ -126,16 +164,22 @@ async function run(name: 'sqlite' | 'postgres') {
     const ks = kinds(store);
     const times = ks.map(() => [] as number[]);
     const items = ks.map(() => 0);
+    const meter = await cpuMeter(store, POOL_SIZE);
+    const cpu = ks.map(() => ({ node: 0, server: 0 }));
     // Interleaved, so background noise on the shared machine lands on every kind alike.
     for (let i = 0; i < QUERIES + WARMUP; i++) {
       const user = users[Math.floor(rnd() * users.length)]!;
       for (const [k, kind] of ks.entries()) {
+        const c0 = meter.read();
         const s = process.hrtime.bigint();
         const n = await kind.run(user);
         const ms = Number(process.hrtime.bigint() - s) / 1e6;
+        const c1 = meter.read();
         if (i < WARMUP) continue;
         times[k]!.push(ms);
         items[k]! += n;
+        cpu[k]!.node += c1.node - c0.node;
+        cpu[k]!.server += c1.server - c0.server;
       }
     }
     const floor = pct(times[0]!, 0.5);
@@ -149,6 +193,8 @@ async function run(name: 'sqlite' | 'postgres') {
         'p99 ms': pct(times[i]!, 0.99).toFixed(2),
         'p50 / baseline': (pct(times[i]!, 0.5) / floor).toFixed(1),
         'avg items': (items[i]! / QUERIES).toFixed(1),
+        'CPU ms node': (cpu[i]!.node / QUERIES).toFixed(2),
+        ...(name === 'postgres' ? { 'CPU ms server': (cpu[i]!.server / QUERIES).toFixed(2) } : {}),
       })),
     );
     if (KEEP) console.log(`kept: ${backend.where}`);

@@ -3,6 +3,7 @@ import * as m001 from './001-initial.js';
 import * as m002 from './002-admission.js';
 import * as m003 from './003-feed-indexes.js';
 import * as m004 from './004-intake-keys.js';
+import * as m005 from './005-feed-counts.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '002-admission': m002,
   '003-feed-indexes': m003,
   '004-intake-keys': m004,
+  '005-feed-counts': m005,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newestBroadcasts, newestFirst } from './feed-merge.js';
-import type { BroadcastReader, FeedKey, Period, Probe, ProbeRow } from './feed-probes.js';
+import type { FeedKey, Period, Probe, ProbeRow } from './feed-probes.js';
 
 /** A reader over rows held in memory, counting what the merge makes it read. */
 function memoryReader(byChannel: Map<string, ProbeRow[]>, periods: Period[]) {
@@ -13,8 +13,8 @@ function memoryReader(byChannel: Map<string, ProbeRow[]>, periods: Period[]) {
     stats.rows += rows.length;
     return rows;
   };
-  const reader: Pick<BroadcastReader, 'firstRound' | 'nextRound'> = {
-    async firstRound(window) {
+  const reader = {
+    async firstRound(window: number) {
       stats.rounds++;
       return periods.map((period) => ({
         period,
@@ -26,12 +26,21 @@ function memoryReader(byChannel: Map<string, ProbeRow[]>, periods: Period[]) {
         }),
       }));
     },
-    async nextRound(probes) {
+    async nextRound(probes: readonly Probe[]) {
       stats.rounds++;
       return probes.map(probe);
     },
   };
   return { reader, stats };
+}
+
+/** The merge as a feed read runs it: the first round read first, at `window` rows per period. */
+async function merge(
+  reader: ReturnType<typeof memoryReader>['reader'],
+  q: { need: number; others: FeedKey[]; window: number },
+) {
+  const first = await reader.firstRound(q.window);
+  return newestBroadcasts({ reader, channelSettings: noSettings }, { ...q, first });
 }
 
 const OPEN = 8_640_000_000_000_000;
@@ -61,10 +70,7 @@ describe('newestBroadcasts', () => {
   it('reads a few rows per channel for a deep page when channels interleave', async () => {
     const { byChannel, periods, all } = store(50, 1000, (c, i) => i * 50 + c);
     const { reader, stats } = memoryReader(byChannel, periods);
-    const got = await newestBroadcasts(
-      { reader, channelSettings: noSettings },
-      { need: 50, others: [], firstWindow: 4 },
-    );
+    const got = await merge(reader, { need: 50, others: [], window: 4 });
     expect(top(got, 50)).toEqual(all.slice(0, 50).map(({ id, ts }) => ({ id, ts })));
     // The old reading took 50 rows from every channel: 2,500.
     expect(stats.rows).toBeLessThanOrEqual(50 * 4 + 50 * 2);
@@ -74,10 +80,7 @@ describe('newestBroadcasts', () => {
   it('reads one channel on when it alone holds the newest page', async () => {
     const { byChannel, periods, all } = store(50, 1000, (c, i) => (c === 7 ? 1_000_000 + i : i));
     const { reader, stats } = memoryReader(byChannel, periods);
-    const got = await newestBroadcasts(
-      { reader, channelSettings: noSettings },
-      { need: 30, others: [], firstWindow: 4 },
-    );
+    const got = await merge(reader, { need: 30, others: [], window: 4 });
     expect(top(got, 30)).toEqual(all.slice(0, 30).map(({ id, ts }) => ({ id, ts })));
     expect(stats.rows).toBeLessThanOrEqual(50 * 4 + 30);
     expect(stats.rounds).toBe(2);
@@ -87,7 +90,7 @@ describe('newestBroadcasts', () => {
     const { byChannel, periods } = store(10, 100, (c, i) => i * 10 + c);
     const others = Array.from({ length: 20 }, (_, i) => ({ id: 10_000 + i, ts: 1_000_000 + i }));
     const { reader, stats } = memoryReader(byChannel, periods);
-    await newestBroadcasts({ reader, channelSettings: noSettings }, { need: 20, others, firstWindow: 4 });
+    await merge(reader, { need: 20, others, window: 4 });
     expect(stats.rounds).toBe(1);
   });
 });

@@ -14,17 +14,18 @@ import { reachesSubscriber } from './feed-item.js';
 import type { BroadcastReader, FeedKey, Period, ProbeRow } from './feed-probes.js';
 
 export interface MergeDeps {
-  reader: Pick<BroadcastReader, 'firstRound' | 'nextRound'>;
+  reader: Pick<BroadcastReader, 'nextRound'>;
   /** Parsed settings of these channels (only asked for channels that sent a row with an index). */
   channelSettings(channels: readonly string[]): Promise<Map<string, ChannelSetting[] | null>>;
 }
 
 export interface MergeQuery {
   need: number;
-  /** Items from other sources that take places in the same top `need` (awaited after the first round is read). */
-  others: Promise<readonly FeedKey[]> | readonly FeedKey[];
-  /** Rows read per period in the first round. */
-  firstWindow: number;
+  /** Items from other sources that take places in the same top `need`. */
+  others: readonly FeedKey[];
+  /** The first round, already read: every period with its newest `window` rows, newest first. */
+  first: readonly { period: Period; rows: ProbeRow[] }[];
+  window: number;
 }
 
 export const newestFirst = (a: FeedKey, b: FeedKey) => (b.ts !== a.ts ? b.ts - a.ts : b.id - a.id);
@@ -43,9 +44,7 @@ interface Source {
 
 /** Broadcasts that passed the settings filter; among them, every one that belongs to the top `need` with `others`. */
 export async function newestBroadcasts(deps: MergeDeps, q: MergeQuery): Promise<FeedKey[]> {
-  const window = Math.max(1, Math.min(q.need, q.firstWindow));
-  const first = await deps.reader.firstRound(window);
-  const others = await q.others;
+  const { others, first, window } = q;
   const sources: Source[] = first.map(({ period }) => ({
     period,
     last: { ts: 0, id: 0 },

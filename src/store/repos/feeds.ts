@@ -5,15 +5,18 @@
  *
  * Cost of a page: one index range of at most `offset + limit` entries, and for broadcasts a few index-only probes
  * per subscription period, merged newest first (`feed-merge.ts`) — O(page + channels subscribed), independent of
- * inbox size. `before` (a notification id) gives keyset paging, which keeps deep pages as cheap as the first.
+ * inbox size. `before` (a notification id) gives keyset paging, which keeps deep pages as cheap as the first. An
+ * exact itemcount sums per-channel bucket counts (`feed-counts.ts`): a few index reads per period, not every item.
+ * On Postgres a page is two statements (first read, then the items with the count), a spam page one.
  */
 import { type Kysely, sql } from 'kysely';
 import { parseEip155 } from '../../protocol/index.js';
 import type { DB } from '../schema.js';
 import type { Executor } from '../writer.js';
+import { countBroadcasts } from './feed-counts.js';
 import { channelSettingsOf, type FeedItem, feedItemOf } from './feed-item.js';
 import { newestBroadcasts, newestFirst } from './feed-merge.js';
-import { broadcastReader, type FeedKey } from './feed-probes.js';
+import { broadcastReader, type FeedKey, isPostgres, periodUpper } from './feed-probes.js';
 
 export type { FeedItem } from './feed-item.js';
 
@@ -31,10 +34,10 @@ export interface UserFeedQuery {
   /** Keyset cursor: only notifications older than this notification id (then `page` is relative to it). */
   before?: number;
   /**
-   * Compute an exact `itemcount` (default true: the original node answers the total). It costs O(inbox): an
-   * index-only count of every subscription period, ~40k index entries for a 50-channel reader of a 1M store. It
-   * counts before the settings filter, so it may exceed what pages list. With false, itemcount is the number of
-   * items up to the end of this page (offset + returned).
+   * Compute an exact `itemcount`: how many items all pages list together (default true: the original node answers
+   * the total). Broadcasts are counted from per-channel time buckets (`feed-counts.ts`), a few index reads per
+   * subscription period whatever the inbox size. With false, itemcount is the number of items up to the end of this
+   * page (offset + returned).
    */
   count?: boolean;
   /** ms; for expiry. Default Date.now(). */
@@ -113,22 +116,16 @@ function entriesQuery(db: Executor, f: EntryFilter) {
     });
 }
 
-async function newestEntries(db: Executor, f: EntryFilter, need: number): Promise<FeedKey[]> {
-  const rows = await entriesQuery(db, f)
+/** The newest `need` entries, as (id, ts). */
+const newestEntries = (db: Executor, f: EntryFilter, need: number) =>
+  entriesQuery(db, f)
     .select(['fe.notification_id as id', 'fe.ts as ts'])
     .orderBy('fe.ts', 'desc')
     .orderBy('fe.notification_id', 'desc')
-    .limit(limitOf(need))
-    .execute();
-  return rows.map((e) => ({ id: Number(e.id), ts: Number(e.ts) }));
-}
+    .limit(limitOf(need));
 
-async function countEntries(db: Executor, f: EntryFilter): Promise<number> {
-  const row = await entriesQuery(db, f)
-    .select((eb) => eb.fn.countAll<number>().as('c'))
-    .executeTakeFirst();
-  return Number(row?.c ?? 0);
-}
+const countEntries = (db: Executor, f: EntryFilter) =>
+  entriesQuery(db, f).select((eb) => eb.fn.countAll<number>().as('c'));
 
 /** A user's inbox or spam page in the SDK's shape (`{feeds, itemcount}`). */
 export async function listUserFeed(kdb: Kysely<DB>, q: UserFeedQuery): Promise<UserFeedPage> {
@@ -139,32 +136,66 @@ export async function listUserFeed(kdb: Kysely<DB>, q: UserFeedQuery): Promise<U
   const need = offset + limit;
   const nowSec = Math.floor((q.now ?? Date.now()) / 1000);
   const showHidden = q.showHidden ?? false;
+  const count = q.count ?? true;
   const cursor = await cursorOf(db, q.before);
   const filter: EntryFilter = { user, box: q.box, channel, showHidden, nowSec, cursor };
   // Broadcasts: inbox only (a broadcast reaches subscribers, who by definition are not spammed).
-  const reader =
-    q.box === 'inbox' ? broadcastReader(db, { user, channel, cursor, showHidden, nowSec }) : null;
+  if (q.box === 'spam') return entriesPage(db, filter, { offset, limit, count });
 
-  // Independent reads start together: on Postgres each takes its own connection, so the page waits for the slowest
-  // rather than the sum.
-  const counting =
-    (q.count ?? true)
-      ? Promise.all([countEntries(db, filter), reader ? reader.count() : 0]).then(([e, b]) => e + b)
-      : Promise.resolve(undefined);
-  // These catches only keep a promise from counting as unhandled while an earlier await fails; each is awaited.
-  counting.catch(() => {});
-  const entriesRead = newestEntries(db, filter, need);
-  entriesRead.catch(() => {});
-  const broadcasts = reader
-    ? await newestBroadcasts(
-        { reader, channelSettings: (channels) => channelSettings(db, channels) },
-        // The entries take places in the same page: they end the merge sooner.
-        { need, others: entriesRead, firstWindow: firstWindow(need) },
-      )
-    : [];
-  const page = [...(await entriesRead), ...broadcasts].sort(newestFirst).slice(offset, offset + limit);
-  const [feeds, counted] = await Promise.all([loadItems(db, page, q.box), counting]);
-  return { feeds, itemcount: counted ?? offset + feeds.length };
+  const reader = broadcastReader(db, { user, channel, cursor, showHidden, nowSec });
+  const settingsOf = (channels: readonly string[]) => channelSettings(db, channels);
+  const window = Math.min(need, firstWindow(need));
+  const first = await reader.first({
+    window,
+    entries: newestEntries(db, filter, need),
+    entryCount: count ? countEntries(db, filter) : null,
+  });
+  const broadcasts = await newestBroadcasts(
+    { reader, channelSettings: settingsOf },
+    // The entries take places in the same page: they end the merge sooner.
+    { need, others: first.entries, first: first.rounds, window },
+  );
+  const page = [...first.entries, ...broadcasts].sort(newestFirst).slice(offset, offset + limit);
+  const items = page.length > 0 ? itemsQuery(db, page) : null;
+  if (!count) {
+    const feeds = feedItems(items ? await items.execute() : [], page, q.box);
+    return { feeds, itemcount: offset + feeds.length };
+  }
+  // The page's rows are read in the count's statement: one statement fewer (see `feed-counts.ts`).
+  const counted = await countBroadcasts(
+    db,
+    isPostgres(db),
+    {
+      periods: first.periods.map((period) => ({ period, upper: periodUpper(period.to_ts, cursor) })),
+      showHidden,
+      nowSec,
+      channelSettings: settingsOf,
+    },
+    items,
+  );
+  return { feeds: feedItems(counted.rows, page, q.box), itemcount: (first.entryCount ?? 0) + counted.count };
+}
+
+/** A page of entries only (the spam box): the page, its payloads and the count in one statement. */
+async function entriesPage(
+  db: Executor,
+  f: EntryFilter,
+  p: { offset: number; limit: number; count: boolean },
+): Promise<UserFeedPage> {
+  const rows = await entriesQuery(db, f)
+    .select(['n.id', 'n.sender', 'n.source', 'n.ts', 'n.etime', 'n.payload', 'n.type'])
+    .$if(p.count, (qb) => qb.select(countEntries(db, f).as('total')))
+    .orderBy('fe.ts', 'desc')
+    .orderBy('fe.notification_id', 'desc')
+    .limit(limitOf(p.limit))
+    .offset(p.offset)
+    .execute();
+  const feeds = rows.filter((r) => r.payload).map((r) => feedItemOf({ ...r, id: Number(r.id) }, f.box));
+  if (!p.count) return { feeds, itemcount: p.offset + feeds.length };
+  const total = rows[0] ? (rows[0] as { total?: number | string }).total : undefined;
+  // Past the last page no row carries the count.
+  const itemcount = total ?? (await countEntries(db, f).executeTakeFirst())?.c ?? 0;
+  return { feeds, itemcount: Number(itemcount) };
 }
 
 async function channelSettings(db: Executor, channels: readonly string[]) {
@@ -176,20 +207,24 @@ async function channelSettings(db: Executor, channels: readonly string[]) {
   return new Map(rows.map((r) => [r.channel, channelSettingsOf(r.settings_raw, r.settings_description)]));
 }
 
-async function loadItems(db: Executor, ids: FeedKey[], box: 'inbox' | 'spam'): Promise<FeedItem[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
+/** The rows a page lists, by id. */
+const itemsQuery = (db: Executor, page: readonly FeedKey[]) =>
+  db
     .selectFrom('notifications')
     .select(['id', 'sender', 'source', 'ts', 'etime', 'payload', 'type'])
     .where(
       'id',
       'in',
-      ids.map((c) => c.id),
-    )
-    .execute();
+      page.map((c) => c.id),
+    );
+
+type ItemRow = Awaited<ReturnType<ReturnType<typeof itemsQuery>['execute']>>[number];
+
+/** The page's items in its order (rows without content, which no feed lists, are left out). */
+function feedItems(rows: readonly ItemRow[], page: readonly FeedKey[], box: 'inbox' | 'spam'): FeedItem[] {
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
   const out: FeedItem[] = [];
-  for (const c of ids) {
+  for (const c of page) {
     const r = byId.get(c.id);
     if (r?.payload) out.push(feedItemOf({ ...r, id: Number(r.id) }, box));
   }

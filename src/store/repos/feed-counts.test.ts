@@ -1,0 +1,273 @@
+import { type Kysely, Migrator, sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom as prng } from '../../../test/support/seeded-random.js';
+import {
+  freshSchemaName,
+  type StoreBackend,
+  storeBackends,
+  TEST_DATABASE_URL,
+} from '../../../test/support/store-backends.js';
+import { migrateToLatest, openDatabase } from '../database.js';
+import { BROADCAST_COUNT_LEVELS } from '../migrations/005-feed-counts.js';
+import { migrationProvider } from '../migrations/index.js';
+import { type DB, OPEN_PERIOD_END } from '../schema.js';
+import { createWriter, rollbackJournal } from '../writer.js';
+import { type CountPart, countParts } from './feed-counts.js';
+import type { FeedKey } from './feed-probes.js';
+
+const [HOUR, TWO_DAYS, HUNDRED_DAYS] = BROADCAST_COUNT_LEVELS;
+
+/** A ts near the edges the decomposition cares about: bucket boundaries of every level, 0, and anywhere. */
+function edgyTs(rnd: () => number): number {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const draw = rnd();
+  if (draw < 0.1) return Math.floor(rnd() * 2 * HOUR) - HOUR;
+  if (draw < 0.6) {
+    const w = pick(BROADCAST_COUNT_LEVELS);
+    return Math.floor(rnd() * 8) * w + pick([0, 0, 1, -1, 999, -1000]);
+  }
+  return Math.floor(rnd() * 4 * HUNDRED_DAYS);
+}
+
+/** The parts as key intervals [start, end), start and end as [ts, id]. */
+function intervals(parts: readonly CountPart[]): [number, number, number, number][] {
+  return parts.map((p) => {
+    if (p.level < 0) return [p.lo, 0, p.hi, p.hiId];
+    const w = BROADCAST_COUNT_LEVELS[p.level] as number;
+    return [p.lo * w, 0, p.hi * w, 0];
+  });
+}
+
+describe('countParts', () => {
+  it('cuts [from, hi) into disjoint parts that cover it exactly, rows read only within two finest buckets', () => {
+    const rnd = prng(3);
+    for (let i = 0; i < 5_000; i++) {
+      const [x, y] = [edgyTs(rnd), edgyTs(rnd)].sort((a, b) => a - b) as [number, number];
+      const fromTs = x;
+      const hi: FeedKey =
+        rnd() < 0.1
+          ? { ts: OPEN_PERIOD_END - (rnd() < 0.5 ? 0 : 1), id: 0 }
+          : { ts: y, id: rnd() < 0.5 ? 0 : 7 };
+      const parts = countParts(fromTs, hi);
+      const ivs = intervals(parts).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const ctx = { fromTs, hi, parts };
+      if (fromTs > hi.ts || (fromTs === hi.ts && hi.id === 0)) {
+        expect({ ...ctx, n: parts.length }).toEqual({ ...ctx, n: 0 });
+        continue;
+      }
+      // Contiguous from (fromTs, 0) to hi, no overlap, no gap.
+      let at: [number, number] = [fromTs, 0];
+      for (const [s0, s1, e0, e1] of ivs) {
+        expect({ ...ctx, start: [s0, s1] }).toEqual({ ...ctx, start: at });
+        expect(e0 > s0 || (e0 === s0 && e1 > s1)).toBe(true);
+        at = [e0, e1];
+      }
+      expect({ ...ctx, end: at }).toEqual({ ...ctx, end: [hi.ts, hi.id] });
+      // Rows are read one by one only where no finest bucket fits: within two adjacent ones (or below ts 0, which no
+      // bucket holds).
+      for (const p of parts.filter((q) => q.level < 0 && q.lo >= 0)) {
+        const last = p.hiId > 0 ? p.hi : p.hi - 1;
+        expect(Math.floor(last / HOUR) - Math.floor(p.lo / HOUR)).toBeLessThanOrEqual(1);
+      }
+      // At most two parts per level below the top, one at the top, two edges, one stretch below ts 0.
+      expect(parts.length).toBeLessThanOrEqual(2 * BROADCAST_COUNT_LEVELS.length + 2);
+    }
+  });
+
+  it('reads an open period that began at a bucket boundary as one range of the widest buckets', () => {
+    expect(countParts(0, { ts: OPEN_PERIOD_END, id: 0 })).toEqual([
+      { level: 2, lo: 0, hi: OPEN_PERIOD_END / HUNDRED_DAYS, hiId: 0 },
+    ]);
+    // One hour and one 2-day bucket past a 100-day boundary: the edges are buckets, not rows.
+    const from = 5 * HUNDRED_DAYS - TWO_DAYS - HOUR;
+    expect(countParts(from, { ts: OPEN_PERIOD_END, id: 0 })).toEqual([
+      { level: 0, lo: from / HOUR, hi: (5 * HUNDRED_DAYS - TWO_DAYS) / HOUR, hiId: 0 },
+      { level: 1, lo: (5 * HUNDRED_DAYS - TWO_DAYS) / TWO_DAYS, hi: (5 * HUNDRED_DAYS) / TWO_DAYS, hiId: 0 },
+      { level: 2, lo: 5, hi: OPEN_PERIOD_END / HUNDRED_DAYS, hiId: 0 },
+    ]);
+  });
+});
+
+const CHANNELS = ['0xc1', '0xc2', '0xc3'].map((c) => c.padEnd(42, '0'));
+
+interface Note {
+  id?: number;
+  channel: string;
+  type: number;
+  ts: number;
+  status: 'admitted' | 'pending_content' | 'failed';
+  hidden: number;
+  etime: number | null;
+  idx: string | null;
+}
+
+function randomNote(rnd: () => number): Note {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  return {
+    channel: pick(CHANNELS),
+    type: rnd() < 0.8 ? 1 : pick([3, 4]),
+    ts: edgyTs(rnd),
+    status: rnd() < 0.8 ? 'admitted' : pick(['pending_content', 'failed'] as const),
+    hidden: rnd() < 0.15 ? 1 : 0,
+    etime: rnd() < 0.15 ? 1_700_000_000 : null,
+    idx: rnd() < 0.2 ? '1-1' : null,
+  };
+}
+
+let keys = 0;
+const row = (n: Note) => ({
+  ...n,
+  input_key: `k${++keys}`,
+  sender: `eip155:1:${n.channel}`,
+  delegate: null,
+  chain_id: 1,
+  source: 'ETH_TEST_SEPOLIA',
+  identity: '2+{}',
+  payload: '{}',
+  recipients: null,
+  created_at: 0,
+  content_attempts: 0,
+  content_next_at: 0,
+  content_error: null,
+});
+
+/** `broadcast_counts` recomputed from `notifications` by the definition (zero rows left out). */
+async function expected(db: Kysely<DB>): Promise<string[]> {
+  const rows = await db.selectFrom('notifications').selectAll().execute();
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const ts = Number(r.ts);
+    const plain =
+      Number(r.type) === 1 &&
+      r.status === 'admitted' &&
+      Number(r.hidden) === 0 &&
+      r.etime === null &&
+      r.idx === null &&
+      ts >= 0;
+    if (!plain) continue;
+    for (const [level, w] of BROADCAST_COUNT_LEVELS.entries()) {
+      const key = `${r.channel} ${level} ${Math.floor(ts / w)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return [...counts].map(([k, n]) => `${k} ${n}`).sort();
+}
+
+async function stored(db: Kysely<DB>): Promise<string[]> {
+  const res = await sql<{ channel: string; level: number; bucket: number; n: number }>`
+    SELECT channel, level, bucket, n FROM broadcast_counts WHERE n <> 0`.execute(db);
+  return res.rows.map((r) => `${r.channel} ${r.level} ${r.bucket} ${r.n}`).sort();
+}
+
+describe.each(storeBackends())('broadcast_counts on $name', (backend: StoreBackend) => {
+  afterAll(() => backend.cleanup());
+
+  it('stays equal to its definition through bulk and single inserts, updates and deletes', async () => {
+    const { db } = await backend.open();
+    const rnd = prng(11);
+    for (let round = 0; round < 6; round++) {
+      await db
+        .insertInto('notifications')
+        .values(Array.from({ length: 60 }, () => row(randomNote(rnd))))
+        .execute();
+      for (let i = 0; i < 10; i++)
+        await db
+          .insertInto('notifications')
+          .values(row(randomNote(rnd)))
+          .execute();
+      const ids = (await db.selectFrom('notifications').select('id').execute()).map((r) => Number(r.id));
+      for (let i = 0; i < 25; i++) {
+        const id = ids[Math.floor(rnd() * ids.length)] as number;
+        const n = randomNote(rnd);
+        const patch = [
+          { status: n.status },
+          { hidden: n.hidden },
+          { etime: n.etime },
+          { idx: n.idx },
+          { ts: n.ts },
+          { channel: n.channel },
+          { type: n.type },
+          { payload: '{"x":1}' },
+          { status: 'admitted', ts: n.ts },
+        ][Math.floor(rnd() * 9)] as Partial<Note>;
+        await db.updateTable('notifications').set(patch).where('id', '=', id).execute();
+      }
+      // Several rows in one statement, as a bulk status change would.
+      await db
+        .updateTable('notifications')
+        .set({ status: 'admitted' })
+        .where('id', 'in', ids.slice(0, 5))
+        .execute();
+      await db
+        .deleteFrom('notifications')
+        .where(
+          'id',
+          'in',
+          ids.filter(() => rnd() < 0.1),
+        )
+        .execute();
+      expect(await stored(db)).toEqual(await expected(db));
+    }
+  });
+
+  it('is restored exactly by a reorg rollback of journaled writes', async () => {
+    const { db } = await backend.open();
+    const rnd = prng(12);
+    await db
+      .insertInto('notifications')
+      .values(Array.from({ length: 40 }, () => row({ ...randomNote(rnd), type: 1 })))
+      .execute();
+    const before = await stored(db);
+    const ids = (await db.selectFrom('notifications').select('id').execute()).map((r) => Number(r.id));
+    await db.transaction().execute(async (trx) => {
+      const w = createWriter(trx, { chainId: 5, blockNumber: 100, journal: true });
+      for (let i = 0; i < 10; i++)
+        await w.insertReturningId('notifications', row({ ...randomNote(rnd), type: 1, status: 'admitted' }));
+      for (const id of ids.slice(0, 10)) await w.update('notifications', { id }, { status: 'failed', ts: 1 });
+      for (const id of ids.slice(10, 15)) await w.remove('notifications', { id });
+    });
+    expect(await stored(db)).toEqual(await expected(db));
+    expect(await stored(db)).not.toEqual(before);
+    await db.transaction().execute((trx) => rollbackJournal(trx, 5, 99));
+    expect(await stored(db)).toEqual(before);
+  });
+
+  it('is filled from the notifications a store already holds when migration 005 runs', async () => {
+    const schema = backend.name === 'postgres' ? freshSchemaName() : undefined;
+    const database = await openDatabase(
+      backend.name === 'postgres'
+        ? { url: TEST_DATABASE_URL, schema, poolSize: 2 }
+        : { sqlitePath: ':memory:' },
+    );
+    try {
+      const migrator = new Migrator({
+        db: database.db,
+        provider: migrationProvider({ dialect: database.dialect }),
+        ...(schema ? { migrationTableSchema: schema } : {}),
+      });
+      // Kysely reads every schema's catalog: one dropped meanwhile by another test fails it (as migrateToLatest retries).
+      let to003 = await migrator.migrateTo('003-feed-indexes');
+      for (let i = 0; i < 5 && (to003.error as { code?: string } | undefined)?.code === '3F000'; i++)
+        to003 = await migrator.migrateTo('003-feed-indexes');
+      expect(to003.error).toBeUndefined();
+      const rnd = prng(13);
+      await database.db
+        .insertInto('notifications')
+        .values(Array.from({ length: 80 }, () => row(randomNote(rnd))))
+        .execute();
+      await migrateToLatest(database);
+      const want = await expected(database.db);
+      expect(want.length).toBeGreaterThan(10);
+      expect(await stored(database.db)).toEqual(want);
+    } finally {
+      await database.close();
+      if (schema) {
+        const { default: pg } = await import('pg');
+        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      }
+    }
+  });
+});
