@@ -4,8 +4,10 @@ import { Registry } from 'prom-client';
 import { stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainLog } from '../../src/chains/types.js';
+import { createIpfsClient } from '../../src/content/ipfs.js';
 import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
 import {
+  cidOf,
   createIpfsGateway,
   type Devnet,
   type DevnetChainInfo,
@@ -24,6 +26,7 @@ import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { indexToHeads } from '../support/devnet-index.js';
 import { storeBackends } from '../support/store-backends.js';
+import { sdkPayloadJson } from './support.js';
 
 const logger = pino({ level: 'silent' });
 let devnet: Devnet;
@@ -179,5 +182,54 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
         ),
       ),
     ).toBe('PUSH_ERR_TX_PROOF_INVALID');
+  });
+
+  it('shows an eip155 proof sent over HTTP, whose IPFS content comes late, with its transaction', async () => {
+    const store = await backend.open();
+    const bus = createBus();
+    const events: AdmittedNotification[] = [];
+    bus.subscribe((e) => events.push(e));
+    let clock = Date.now();
+    const admission = createAdmission({
+      store,
+      coreChainId: core.chainId,
+      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
+      bus,
+      now: () => clock,
+      ipfs: createIpfsClient({ gateways: [gateway.gatewayUrl], timeoutMs: 2000, maxBytes: 1 << 20 }),
+      limits: { perIp: null, perChannel: null },
+    });
+    const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
+    await indexToHeads(sink, [core, alias], { logger });
+    // Sent after indexing: the HTTP request is the first to record this log.
+    const beta = seed.channels[1]!;
+    const json = sdkPayloadJson(`eip155:${core.chainId}:${beta.channel}`, {
+      type: 3,
+      title: `late ${backend.name}`,
+    });
+    const cid = await cidOf(json);
+    const receipt = await sendContractCall(core, devnet.accounts[beta.ownerIndex]!.privateKey, {
+      address: core.comm,
+      abi: (await loadPushArtifacts()).comm.abi,
+      functionName: 'sendNotification',
+      args: [beta.channel, devnet.accounts[5]!.address, stringToHex(`1+${cid}`)],
+    });
+    const proof = `eip155:${core.chainId}:${receipt.transactionHash}`;
+    const first = await admission.admitPayload({
+      verificationProof: proof,
+      sender: `eip155:${core.chainId}:${beta.channel}`,
+      recipient: `eip155:${core.chainId}:${devnet.accounts[5]!.address}`,
+      source: 'ETH_TEST_SEPOLIA',
+      identity: `1+${cid}`,
+    });
+    expect(first.status).toBe('pending_content');
+
+    await gateway.add(json);
+    clock += 60 * 60_000; // past any backoff
+    await admission.retryPendingContent();
+    expect(events).toHaveLength(1);
+    expect(events[0]!.notification.verificationProof).toBe(proof);
+    expect(events[0]!.feedItem.payload.data.asub).toBe(`late ${backend.name}`);
+    expect(events[0]!.recipients.inbox.length + events[0]!.recipients.spam.length).toBe(1);
   });
 });

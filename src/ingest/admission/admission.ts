@@ -679,9 +679,19 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       : undefined;
     let recipientText = row.recipient;
     let origin: WriteOrigin | null = null;
+    // The proof a feed item shows: the request's own text, or for a log the indexer found, its transaction.
+    let proof = row.input_key;
     if (input) {
-      const body = JSON.parse(input.body) as { recipient?: string; args?: { recipient?: string } };
+      const body = JSON.parse(input.body) as {
+        recipient?: string;
+        verificationProof?: string;
+        args?: { recipient?: string };
+      };
       recipientText ??= (input.kind === 'chain' ? body.args?.recipient : body.recipient) ?? null;
+      proof =
+        input.kind === 'chain'
+          ? `eip155:${row.chain_id}:${input.tx_hash ?? ''}`
+          : (body.verificationProof ?? row.input_key);
       if (input.kind === 'chain' && input.block_number !== null)
         origin = { chainId: Number(input.chain_id), blockNumber: Number(input.block_number), journal: true };
     }
@@ -753,9 +763,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         channel: channelRow,
         sender: row.sender,
         source: row.source,
-        proof: row.input_key.startsWith('chain:')
-          ? `eip155:${row.chain_id}:${input?.tx_hash ?? ''}`
-          : row.input_key,
+        proof,
         delegate: null,
         payload,
         recipient,
