@@ -34,6 +34,7 @@ import {
   checkPayloadShape,
   createPayloadBatch,
   FULL_PATH,
+  MAX_BATCH_ITEMS,
   type PreparedPayload,
 } from './payload-batch.js';
 import { type BucketPolicy, createRateLimiter } from './rate-limit.js';
@@ -193,6 +194,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     logger,
   });
   const batcher = createGroupCommit<PreparedPayload, BatchAnswer>({
+    maxItems: MAX_BATCH_ITEMS,
     run: (items) => {
       batchItems.observe(items.length);
       return runPayloadBatch(items);

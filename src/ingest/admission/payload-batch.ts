@@ -100,8 +100,13 @@ export interface PayloadBatchDeps {
   logger: Logger;
 }
 
-/** Rows per multi-row INSERT: ~20 columns each stays far below SQLite's and Postgres's bound-parameter limits. */
-const INSERT_CHUNK = 200;
+/**
+ * Most payloads per batch, all inserted by ONE statement: on Postgres the broadcast-count trigger (migration 005)
+ * then takes its bucket-row locks in one sorted pass per batch, so that batches of two processes cannot deadlock on
+ * them. 256 rows × ~20 columns stay far below SQLite's and Postgres's bound-parameter limits.
+ */
+export const MAX_BATCH_ITEMS = 256;
+const INSERT_CHUNK = MAX_BATCH_ITEMS;
 
 /** The columns a batch writes, in the order of `notificationTuple`. */
 const NOTIFICATION_COLUMNS = [
