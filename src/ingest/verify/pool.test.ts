@@ -20,6 +20,7 @@ import { privateKeyToAccount, privateKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom as mulberry32 } from '../../../test/support/seeded-random.js';
 import { isPushError } from '../../errors.js';
+import { commDomain, DATA_TYPES, SUBSCRIBE_V1_TYPES } from '../../protocol/index.js';
 import { createVerifierPool, type RecoverJob, type VerifierPool } from './pool.js';
 import type { TypedSignatureInput } from './verify-typed.js';
 
@@ -73,19 +74,7 @@ function outcome(r: { ok: true; address: string } | { ok: false; error: unknown 
   return { error: 'PUSH_ERR_SIGNATURE_INVALID', reason: String(r.error.details?.reason) };
 }
 
-const domain = {
-  name: 'EPNS COMM V1',
-  chainId: 11155111,
-  verifyingContract: '0x9dDCD7ed7151afab43044E4D694FA064742C428c',
-} as const;
-const DATA = { Data: [{ name: 'data', type: 'string' }] } as const;
-const SUBSCRIBE = {
-  Subscribe: [
-    { name: 'channel', type: 'address' },
-    { name: 'subscriber', type: 'address' },
-    { name: 'action', type: 'string' },
-  ],
-} as const;
+const domain = commDomain(11155111, '0x9dDCD7ed7151afab43044E4D694FA064742C428c');
 
 /** A string of `length` code units: ASCII, multi-byte text and lone surrogates (UTF-8 encodes them as U+FFFD). */
 function randomText(length: number): string {
@@ -105,7 +94,7 @@ function makeTypedJobs(count: number) {
       i % 4 === 3
         ? {
             domain,
-            types: SUBSCRIBE,
+            types: SUBSCRIBE_V1_TYPES,
             primaryType: 'Subscribe',
             message: {
               channel: bytesToHex(randomBytes(20)),
@@ -115,7 +104,7 @@ function makeTypedJobs(count: number) {
           }
         : {
             domain,
-            types: DATA,
+            types: DATA_TYPES,
             primaryType: 'Data',
             message: { data: randomText(Math.floor(random() * 300)) },
           };
@@ -180,11 +169,19 @@ describe('createVerifierPool (2 worker threads)', () => {
     const signer = privateKeyToAccount('0x0123456789012345678901234567890123456789012345678901234567890123');
     const messages = Array.from({ length: 50 }, (_, i) => ({ data: `0+1+Title ${i}+Body ${i}` }));
     const signatures = await Promise.all(
-      messages.map((message) => signer.signTypedData({ domain, types: DATA, primaryType: 'Data', message })),
+      messages.map((message) =>
+        signer.signTypedData({ domain, types: DATA_TYPES, primaryType: 'Data', message }),
+      ),
     );
     const signers = await Promise.all(
       messages.map((message, i) =>
-        pool.verifyTyped({ domain, types: DATA, primaryType: 'Data', message, signature: signatures[i]! }),
+        pool.verifyTyped({
+          domain,
+          types: DATA_TYPES,
+          primaryType: 'Data',
+          message,
+          signature: signatures[i]!,
+        }),
       ),
     );
     expect(new Set(signers)).toEqual(new Set([signer.address.toLowerCase()]));
@@ -213,7 +210,7 @@ describe('createVerifierPool (2 worker threads)', () => {
     await expect(
       pool.verifyTyped({
         domain,
-        types: DATA,
+        types: DATA_TYPES,
         primaryType: 'Data',
         message: { data: 1 },
         signature: `0x${'11'.repeat(64)}1b`,
