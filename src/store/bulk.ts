@@ -1,6 +1,5 @@
-import { CompiledQuery, type Insertable, sql } from 'kysely';
-import type { Dialect } from './database.js';
-import type { DB, TableName } from './schema.js';
+import { CompiledQuery, sql } from 'kysely';
+import type { TableName } from './schema.js';
 import type { Executor } from './writer.js';
 
 /**
@@ -49,8 +48,6 @@ type Placeholders = 'question' | 'dollar';
 function placeholderStyle(exec: Executor): Placeholders {
   return sql`${0}`.compile(exec).sql === '?' ? 'question' : 'dollar';
 }
-
-const styleOf = (dialect: Dialect): Placeholders => (dialect === 'postgres' ? 'dollar' : 'question');
 
 function statement(
   style: Placeholders,
@@ -102,34 +99,4 @@ export async function insertRows(
     written += Number(res.numAffectedRows ?? 0);
   }
   return written;
-}
-
-/**
- * A typed multi-row insert of fixed columns for one table, in ONE statement (callers keep batches under the
- * parameter limits): rows are objects, `tail` is appended verbatim (e.g. ON CONFLICT … RETURNING …) and what
- * RETURNING gives is returned.
- */
-export function createBulkInsert<T extends keyof DB & TableName, C extends keyof Insertable<DB[T]> & string>(
-  dialect: Dialect,
-  table: T,
-  columns: readonly C[],
-  tail = '',
-) {
-  const style = styleOf(dialect);
-  return async function insert<R = unknown>(
-    exec: Executor,
-    rows: readonly Pick<Insertable<DB[T]>, C>[],
-  ): Promise<R[]> {
-    if (rows.length === 0) return [];
-    const params: unknown[] = new Array(rows.length * columns.length);
-    let i = 0;
-    for (const row of rows) {
-      const r = row as Record<string, unknown>;
-      for (const c of columns) params[i++] = r[c] ?? null;
-    }
-    const result = await exec.executeQuery<R>(
-      CompiledQuery.raw(statement(style, table, columns, rows.length, tail), params),
-    );
-    return result.rows;
-  };
 }
