@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { rewriteForStat4 } from './database.js';
 import { openStore } from './index.js';
@@ -34,6 +38,23 @@ describe('SQLite statements under STAT4', () => {
       expect(await page(3, 4)).toEqual([4]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('SQLite file store settings', () => {
+  it('reads pages through a memory map and keeps its own page cache small (commits scan that cache)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'push-db-settings-'));
+    const store = await openStore({ sqlitePath: join(dir, 'db.sqlite') });
+    try {
+      const one = async (pragma: string) =>
+        Object.values((await sql.raw(`pragma ${pragma}`).execute(store.db)).rows[0] as object)[0];
+      expect(await one('journal_mode')).toBe('wal');
+      expect(Number(await one('mmap_size'))).toBeGreaterThanOrEqual(256 * 1024 * 1024);
+      expect(Number(await one('cache_size'))).toBe(-8192);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

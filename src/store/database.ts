@@ -147,8 +147,12 @@ function openSqlite(path: string, logger?: Logger): Database {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
-  // A 64 MiB page cache keeps the hot indexes (inputs.key, subscriptions) in memory during backfill.
-  sqlite.pragma('cache_size = -65536');
+  // Pages are read through a memory map (no read() per page, the OS cache holds them), so SQLite's own page cache
+  // stays small: every commit costs time proportional to that cache's size (8 MiB instead of 64 MiB took ~7 µs of
+  // main-thread CPU off each admitted payload at ~25 per commit, while backfill and feed reads, served from the map,
+  // measured the same).
+  sqlite.pragma('cache_size = -8192');
+  sqlite.pragma('mmap_size = 268435456');
   sqlite.pragma('temp_store = MEMORY');
   const file = path !== ':memory:' && path !== '';
   // Checkpoints run in a worker (sqlite-checkpointer.ts); this only bounds the WAL should that worker stop.
