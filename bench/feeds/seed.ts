@@ -8,6 +8,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from '../../src/store/index.js';
+import { testChannelRow } from '../../test/support/channel-row.js';
 import { seededRandom } from '../../test/support/seeded-random.js';
 
 export const CHANNELS = 1000;
@@ -113,29 +114,7 @@ export async function seed(store: Store, opts: SeedOptions): Promise<void> {
   const b = batcher(store);
   const restore = await sqliteFillMode(store);
   for (let c = 0; c < CHANNELS; c++) {
-    await b.add('channels', {
-      channel: channelAddr(c),
-      core_chain_id: 11155111,
-      channel_type: 2,
-      identity: '1+x',
-      ipfs_hash: null,
-      name: 'Bench',
-      info: null,
-      url: null,
-      icon: null,
-      tags: null,
-      state: 1,
-      verified_by: null,
-      settings_raw: null,
-      settings_description: null,
-      subgraph: null,
-      metadata_status: 'ok',
-      metadata_attempts: 0,
-      metadata_next_at: 0,
-      created_block: 1,
-      created_at: 0,
-      updated_at: 0,
-    });
+    await b.add('channels', { ...testChannelRow(channelAddr(c), { name: 'Bench' }) });
   }
   for (let u = 0; u < opts.subscribers; u++) {
     const count = u % 20 === 0 ? PER_USER : 5;

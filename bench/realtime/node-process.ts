@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createNode, type PushNode } from '../../src/node.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { OPEN_PERIOD_END } from '../../src/store/schema.js';
+import { testChannelRow } from '../../test/support/channel-row.js';
 import {
   argValue,
   CHANNEL_KEY,
@@ -32,29 +33,18 @@ async function seed(store: Store, n: number) {
   const now = Date.now();
   await store.db
     .insertInto('channels')
-    .values({
-      channel,
-      core_chain_id: CORE_CHAIN_ID,
-      channel_type: 2,
-      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-      ipfs_hash: null,
-      name: 'Realtime Bench',
-      info: 'a channel with many live subscribers',
-      url: 'https://bench.example',
-      icon: 'https://bench.example/icon.png',
-      tags: null,
-      state: 1,
-      verified_by: null,
-      settings_raw: null,
-      settings_description: null,
-      subgraph: null,
-      metadata_status: 'ok',
-      metadata_attempts: 0,
-      metadata_next_at: 0,
-      created_block: 1,
-      created_at: now - 60_000,
-      updated_at: now - 60_000,
-    })
+    .values(
+      testChannelRow(channel, {
+        core_chain_id: CORE_CHAIN_ID,
+        identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+        name: 'Realtime Bench',
+        info: 'a channel with many live subscribers',
+        url: 'https://bench.example',
+        icon: 'https://bench.example/icon.png',
+        created_at: now - 60_000,
+        updated_at: now - 60_000,
+      }),
+    )
     .execute();
   const CHUNK = 500;
   await store.db.transaction().execute(async (trx) => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testChannelRow } from '../../test/support/channel-row.js';
 import { storeBackends } from '../../test/support/store-backends.js';
 import { createIpfsClient } from '../content/ipfs.js';
 import { createIpfsGateway, type IpfsGateway } from '../devnet/ipfs-gateway.js';
@@ -18,29 +19,7 @@ afterAll(() => gateway.close());
 async function addChannel(store: Store, channel: string, cid: string) {
   await store.db
     .insertInto('channels')
-    .values({
-      channel,
-      core_chain_id: 11155111,
-      channel_type: 2,
-      identity: `1+${cid}`,
-      ipfs_hash: cid,
-      name: null,
-      info: null,
-      url: null,
-      icon: null,
-      tags: null,
-      state: 1,
-      verified_by: null,
-      settings_raw: null,
-      settings_description: null,
-      subgraph: null,
-      metadata_status: 'pending',
-      metadata_attempts: 0,
-      metadata_next_at: 0,
-      created_block: 1,
-      created_at: 0,
-      updated_at: 0,
-    })
+    .values(testChannelRow(channel, { identity: `1+${cid}`, ipfs_hash: cid, metadata_status: 'pending' }))
     .execute();
 }
 

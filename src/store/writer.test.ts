@@ -1,32 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { testChannelRow } from '../../test/support/channel-row.js';
 import { storeBackends } from '../../test/support/store-backends.js';
 import { migrateToLatest } from './database.js';
 import { openStore } from './index.js';
 import { createWriter, pruneJournal, rollbackJournal } from './writer.js';
 
-const channelRow = (channel: string, state: number) => ({
-  channel,
-  core_chain_id: 1,
-  channel_type: 2,
-  identity: '1+bafy',
-  ipfs_hash: 'bafy',
-  name: null,
-  info: null,
-  url: null,
-  icon: null,
-  tags: null,
-  state,
-  verified_by: null,
-  settings_raw: null,
-  settings_description: null,
-  subgraph: null,
-  metadata_status: 'pending' as const,
-  metadata_attempts: 0,
-  metadata_next_at: 0,
-  created_block: 1,
-  created_at: 0,
-  updated_at: 0,
-});
+const channelRow = (channel: string, state: number) =>
+  testChannelRow(channel, {
+    core_chain_id: 1,
+    identity: '1+bafy',
+    ipfs_hash: 'bafy',
+    state,
+    metadata_status: 'pending',
+  });
 
 describe.each(storeBackends())('store on $name', (backend) => {
   afterAll(() => backend.cleanup());

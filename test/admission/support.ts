@@ -4,6 +4,7 @@ import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ALIAS_CHAIN_ID, CORE_CHAIN_ID, SDK_LOCAL_COMM_ADDRESSES } from '../../src/devnet/addresses.js';
 import type { DB } from '../../src/store/index.js';
+import { testChannelRow } from '../support/channel-row.js';
 
 export { ALIAS_CHAIN_ID, CORE_CHAIN_ID };
 export const CORE_COMM = SDK_LOCAL_COMM_ADDRESSES[CORE_CHAIN_ID]!;
@@ -130,28 +131,18 @@ export async function seedChannel(
 ) {
   await db
     .insertInto('channels')
-    .values({
-      channel: addr(owner),
-      core_chain_id: CORE_CHAIN_ID,
-      channel_type: 2,
-      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-      ipfs_hash: null,
-      name: opts.name ?? `Channel ${owner}`,
-      info: null,
-      url: 'https://channel.example',
-      icon: 'https://channel.example/icon.png',
-      tags: null,
-      state: opts.state ?? 1,
-      verified_by: null,
-      settings_raw: opts.settings ?? null,
-      settings_description: opts.description ?? null,
-      subgraph: opts.subgraph ?? null,
-      metadata_status: 'ok',
-      metadata_attempts: 0,
-      metadata_next_at: 0,
-      created_block: 1,
-      created_at: 0,
-      updated_at: 0,
-    })
+    .values(
+      testChannelRow(addr(owner), {
+        core_chain_id: CORE_CHAIN_ID,
+        identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+        name: opts.name ?? `Channel ${owner}`,
+        url: 'https://channel.example',
+        icon: 'https://channel.example/icon.png',
+        state: opts.state ?? 1,
+        settings_raw: opts.settings ?? null,
+        settings_description: opts.description ?? null,
+        subgraph: opts.subgraph ?? null,
+      }),
+    )
     .execute();
 }

@@ -7,6 +7,7 @@ import type { NotificationBus } from '../../src/ingest/bus.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createRealtime, createStoredMissedLoader, type Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
+import { testChannelRow } from '../support/channel-row.js';
 
 export const CORE = 11155111;
 export const ALIAS = 80002;
@@ -70,29 +71,24 @@ export async function putChannel(
 ) {
   await store.db
     .insertInto('channels')
-    .values({
-      channel,
-      core_chain_id: CORE,
-      channel_type: 2,
-      identity: '1+bafy',
-      ipfs_hash: 'bafy',
-      name: patch.name ?? `channel ${channel.slice(-4)}`,
-      info: 'info',
-      url: 'https://example.org',
-      icon: patch.icon === undefined ? 'https://example.org/icon.png' : patch.icon,
-      tags: patch.tags ?? null,
-      state: patch.state ?? 1,
-      verified_by: patch.verified_by ?? null,
-      settings_raw: patch.settings_raw ?? null,
-      settings_description: patch.settings_description ?? null,
-      subgraph: null,
-      metadata_status: 'ok',
-      metadata_attempts: 0,
-      metadata_next_at: 0,
-      created_block: 1,
-      created_at: patch.created_at ?? 1_700_000_000_000,
-      updated_at: 1_700_000_000_000,
-    })
+    .values(
+      testChannelRow(channel, {
+        core_chain_id: CORE,
+        identity: '1+bafy',
+        ipfs_hash: 'bafy',
+        name: patch.name ?? `channel ${channel.slice(-4)}`,
+        info: 'info',
+        url: 'https://example.org',
+        icon: patch.icon === undefined ? 'https://example.org/icon.png' : patch.icon,
+        tags: patch.tags ?? null,
+        state: patch.state ?? 1,
+        verified_by: patch.verified_by ?? null,
+        settings_raw: patch.settings_raw ?? null,
+        settings_description: patch.settings_description ?? null,
+        created_at: patch.created_at ?? 1_700_000_000_000,
+        updated_at: 1_700_000_000_000,
+      }),
+    )
     .execute();
 }
 

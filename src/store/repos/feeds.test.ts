@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testChannelRow } from '../../../test/support/channel-row.js';
 import { seededRandom as prng } from '../../../test/support/seeded-random.js';
 import { storeBackends } from '../../../test/support/store-backends.js';
 import type { Store } from '../index.js';
@@ -130,29 +131,13 @@ async function load(store: Store, data: Data): Promise<void> {
   await db
     .insertInto('channels')
     .values(
-      [...data.settings].map(([channel, settings]) => ({
-        channel,
-        core_chain_id: 11155111,
-        channel_type: 2,
-        identity: '1+x',
-        ipfs_hash: null,
-        name: 'c',
-        info: null,
-        url: null,
-        icon: null,
-        tags: null,
-        state: 1,
-        verified_by: null,
-        settings_raw: settings,
-        settings_description: settings ? THREE_DESC : null,
-        subgraph: null,
-        metadata_status: 'ok' as const,
-        metadata_attempts: 0,
-        metadata_next_at: 0,
-        created_block: 1,
-        created_at: 0,
-        updated_at: 0,
-      })),
+      [...data.settings].map(([channel, settings]) =>
+        testChannelRow(channel, {
+          name: 'c',
+          settings_raw: settings,
+          settings_description: settings ? THREE_DESC : null,
+        }),
+      ),
     )
     .execute();
   await db
