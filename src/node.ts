@@ -54,6 +54,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     createDataDir: !config.dataDirExplicit,
     schema: opts.databaseSchema,
     poolSize: config.database.poolSize,
+    preparedStatements: config.database.preparedStatements,
     logger,
   });
 

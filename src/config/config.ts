@@ -19,7 +19,7 @@ export interface NodeConfig {
   /** True when the operator chose the data dir (then it must exist); the default one is created on demand. */
   dataDirExplicit: boolean;
   logLevel: LogLevel;
-  database: { url?: string; poolSize: number };
+  database: { url?: string; poolSize: number; preparedStatements: boolean };
   redis: { url?: string };
   coreChainId: number;
   /** Chains the node indexes (those with at least one RPC URL). */

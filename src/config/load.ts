@@ -209,7 +209,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     dataDir: resolve(cwd, dataDirChoice ?? DEFAULT_DATA_DIR),
     dataDirExplicit: dataDirChoice !== undefined,
     logLevel: pick('logLevel') ?? 'info',
-    database: { ...(database.url ? { url: database.url } : {}), poolSize: database.poolSize ?? 10 },
+    database: {
+      ...(database.url ? { url: database.url } : {}),
+      poolSize: database.poolSize ?? 10,
+      preparedStatements: database.preparedStatements ?? true,
+    },
     redis: pick('redis')?.url ? { url: pick('redis')!.url! } : {},
     coreChainId,
     chains,

@@ -39,6 +39,7 @@ export const configFileSchema = z.strictObject({
         )
         .optional(),
       poolSize: z.number().int().min(1).max(200).optional(),
+      preparedStatements: z.boolean().optional(),
     })
     .optional(),
   redis: z

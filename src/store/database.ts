@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { pushError } from '../errors.js';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
+import { PreparingClient } from './pg-prepared.js';
 import type { DB } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 
@@ -16,6 +17,8 @@ export interface DatabaseOptions {
   /** Postgres only: a schema to create and use (tests use one schema per file). */
   schema?: string | undefined;
   poolSize?: number | undefined;
+  /** Postgres only: run the marked hot statements as named prepared statements (default true; see pg-prepared.ts). */
+  preparedStatements?: boolean | undefined;
   logger?: Logger | undefined;
 }
 
@@ -51,6 +54,7 @@ async function openPostgres(opts: DatabaseOptions & { url: string }): Promise<Da
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolSize ?? 10,
+    ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
     connectionTimeoutMillis: 5_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
     // Every int8 we store (block numbers, ms timestamps, ids) is below 2^53.

@@ -20,6 +20,8 @@ export interface StoreOptions {
   /** Postgres schema to use (tests use one per file). */
   schema?: string | undefined;
   poolSize?: number | undefined;
+  /** Postgres: named prepared statements for the hot reads (default true; off behind a pooler that cannot keep them). */
+  preparedStatements?: boolean | undefined;
   logger?: Logger | undefined;
   /** Run migrations on open (default true). */
   migrate?: boolean;
@@ -73,6 +75,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     sqlitePath,
     schema: opts.schema,
     poolSize: opts.poolSize,
+    preparedStatements: opts.preparedStatements,
     logger: opts.logger,
   });
   if (opts.migrate ?? true) {

@@ -11,6 +11,7 @@
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ChannelSetting } from '../../protocol/index.js';
 import { BROADCAST_COUNT_LEVELS, SPECIAL_BROADCAST } from '../migrations/005-feed-counts.js';
+import { PREPARED } from '../pg-prepared.js';
 import type { DB } from '../schema.js';
 import { reachesSubscriber } from './feed-item.js';
 import type { FeedKey, Period, Rows } from './feed-probes.js';
@@ -155,7 +156,7 @@ type Columns = (string | number)[][];
 async function pgCountAlongside<R>(db: Kysely<DB>, count: RawBuilder<CountRow>, alongside: Rows<R> | null) {
   const other = alongside ? sql`(SELECT json_agg(a) FROM (${alongside}) a)` : sql`NULL`;
   const res = await sql<{ counts: [number | null, string | null, number][] | null; rows: R[] | null }>`
-    SELECT (SELECT json_agg(json_build_array(k.pi, k.idx, k.c)) FROM (${count}) k) AS counts, ${other} AS rows`.execute(
+    ${sql.raw(PREPARED)}SELECT (SELECT json_agg(json_build_array(k.pi, k.idx, k.c)) FROM (${count}) k) AS counts, ${other} AS rows`.execute(
     db,
   );
   const row = res.rows[0];

@@ -18,6 +18,7 @@
  *   SQLite re-plan with its value at every execution, which tripled the round's cost.
  */
 import { CompiledQuery, type Expression, type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { PREPARED } from '../pg-prepared.js';
 import type { DB } from '../schema.js';
 
 /** A position in a feed: newest first is (ts desc, id desc). */
@@ -227,7 +228,9 @@ function pgFirst(scope: ProbeScope, q: FirstQuery): RawBuilder<{ doc: PgFirstDoc
   const cursorId = scope.cursor?.id ?? 0;
   const channel = scope.channel === null ? sql`` : sql`AND sp.channel = ${scope.channel}`;
   const count = q.entryCount ? sql`(${q.entryCount})` : sql`NULL`;
-  return sql<{ doc: PgFirstDoc }>`WITH p AS (SELECT sp.channel, sp.from_ts, sp.to_ts, sp.settings_raw,
+  return sql<{
+    doc: PgFirstDoc;
+  }>`${sql.raw(PREPARED)}WITH p AS (SELECT sp.channel, sp.from_ts, sp.to_ts, sp.settings_raw,
       LEAST(sp.to_ts, ${cursorTs}::bigint) AS upper_ts,
       CASE WHEN sp.to_ts <= ${cursorTs}::bigint THEN 0 ELSE ${cursorId}::bigint END AS upper_id
     FROM subscription_periods sp WHERE sp.subscriber = ${scope.user} ${channel})
@@ -242,7 +245,7 @@ function pgFirst(scope: ProbeScope, q: FirstQuery): RawBuilder<{ doc: PgFirstDoc
     'c', ${count}) AS doc`;
 }
 
-const pgNextText = (showHidden: boolean) => `SELECT p.pi - 1 AS pi, b.id, b.ts, b.idx
+const pgNextText = (showHidden: boolean) => `${PREPARED}SELECT p.pi - 1 AS pi, b.id, b.ts, b.idx
   FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $6::integer[])
     WITH ORDINALITY AS p(channel, from_ts, upper_ts, upper_id, win, pi)
   CROSS JOIN LATERAL (SELECT n.id, n.ts, n.idx FROM notifications n WHERE ${pgProbeWhere(showHidden, '$5')}

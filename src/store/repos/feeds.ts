@@ -11,6 +11,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import { parseEip155 } from '../../protocol/index.js';
+import { PREPARED } from '../pg-prepared.js';
 import type { DB } from '../schema.js';
 import type { Executor } from '../writer.js';
 import { countBroadcasts } from './feed-counts.js';
@@ -156,7 +157,7 @@ export async function listUserFeed(kdb: Kysely<DB>, q: UserFeedQuery): Promise<U
     { need, others: first.entries, first: first.rounds, window },
   );
   const page = [...first.entries, ...broadcasts].sort(newestFirst).slice(offset, offset + limit);
-  const items = page.length > 0 ? itemsQuery(db, page) : null;
+  const items = page.length > 0 ? itemsQuery(db, page, isPostgres(db)) : null;
   if (!count) {
     const feeds = feedItems(items ? await items.execute() : [], page, q.box);
     return { feeds, itemcount: offset + feeds.length };
@@ -183,6 +184,7 @@ async function entriesPage(
   p: { offset: number; limit: number; count: boolean },
 ): Promise<UserFeedPage> {
   const rows = await entriesQuery(db, f)
+    .modifyFront(sql.raw(PREPARED))
     .select(['n.id', 'n.sender', 'n.source', 'n.ts', 'n.etime', 'n.payload', 'n.type'])
     .$if(p.count, (qb) => qb.select(countEntries(db, f).as('total')))
     .orderBy('fe.ts', 'desc')
@@ -208,15 +210,19 @@ async function channelSettings(db: Executor, channels: readonly string[]) {
 }
 
 /** The rows a page lists, by id. */
-const itemsQuery = (db: Executor, page: readonly FeedKey[]) =>
+const itemsQuery = (db: Executor, page: readonly FeedKey[], pg: boolean) =>
   db
     .selectFrom('notifications')
     .select(['id', 'sender', 'source', 'ts', 'etime', 'payload', 'type'])
-    .where(
-      'id',
-      'in',
-      page.map((c) => c.id),
-    );
+    .$if(!pg, (qb) =>
+      qb.where(
+        'id',
+        'in',
+        page.map((c) => c.id),
+      ),
+    )
+    // One statement text whatever the page size: it runs prepared inside the count's statement (pg-prepared.ts).
+    .$if(pg, (qb) => qb.where(sql<boolean>`id = any(${page.map((c) => c.id)}::bigint[])`));
 
 type ItemRow = Awaited<ReturnType<ReturnType<typeof itemsQuery>['execute']>>[number];
 
