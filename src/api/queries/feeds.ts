@@ -29,20 +29,24 @@ export async function listSpamChannels(
 
 /**
  * What one sender CAIP (the channel on the core chain, or its alias on an alias chain) has sent, as v1 feed items,
- * newest first; hidden notifications are left out, as in the original.
+ * newest first; hidden notifications are left out, as in the original, and so are expired ones (etime past: the
+ * original deletes them, push-node-reference §1.6), counts included.
  */
 export async function listSenderFeeds(
   kdb: Kysely<DB>,
   q: { channel: string; sender: string; type?: number | undefined },
   page: Page,
+  now: number = Date.now(),
 ): Promise<{ feeds: FeedItem[]; itemcount: number }> {
   const db = kdb;
+  const nowSec = Math.floor(now / 1000);
   const base = db
     .selectFrom('notifications')
     .where('channel', '=', q.channel)
     .where('sender', '=', q.sender)
     .where('status', '=', 'admitted')
     .where('hidden', '=', 0)
+    .where((eb) => eb.or([eb('etime', 'is', null), eb('etime', '>', nowSec)]))
     .$if(q.type !== undefined, (qb) => qb.where('type', '=', q.type as number));
   const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const rows = await base

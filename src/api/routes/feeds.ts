@@ -24,8 +24,10 @@ const feedQuery = {
     showHidden: { type: 'boolean', default: false, description: 'include notifications sent as hidden' },
     before: {
       type: 'integer',
-      minimum: 1,
-      description: 'keyset cursor: only notifications older than this payload_id (cheap deep pages)',
+      not: { const: 0 },
+      description:
+        'keyset cursor: only notifications older than this payload_id (cheap deep pages); a negative payload_id ' +
+        '(a subset in the spam box) counts as its absolute value',
     },
   },
 } as const;

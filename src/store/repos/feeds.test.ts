@@ -173,8 +173,10 @@ function reference(
     (q.showHidden || n.hidden === 0) && (n.etime === null || n.etime > NOW_SEC);
   let cursor: { ts: number; id: number } | null = null;
   if (q.before !== undefined) {
-    const c = byId.get(q.before);
-    cursor = c ? { ts: c.ts, id: c.id } : { ts: Number.MAX_SAFE_INTEGER, id: q.before };
+    // A negative cursor is the payload_id of a subset's spam copy: its notification is |before|.
+    const id = Math.abs(q.before);
+    const c = byId.get(id);
+    cursor = c ? { ts: c.ts, id: c.id } : { ts: Number.MAX_SAFE_INTEGER, id };
   }
   const older = (ts: number, id: number) => !cursor || ts < cursor.ts || (ts === cursor.ts && id < cursor.id);
   const entries = data.entries.filter((e) => {
@@ -241,7 +243,9 @@ describe.each(storeBackends())('listUserFeed on $name', (backend) => {
           count: rnd() < 0.5,
           now: NOW,
           ...(rnd() < 0.25 ? { channel: CHANNELS[Math.floor(rnd() * CHANNELS.length)] as string } : {}),
-          ...(rnd() < 0.3 ? { before: 1 + Math.floor(rnd() * (data.notifications.length + 3)) } : {}),
+          ...(rnd() < 0.3
+            ? { before: (i % 2 ? -1 : 1) * (1 + Math.floor(rnd() * (data.notifications.length + 3))) }
+            : {}),
         };
         const got = await listUserFeed(store.db, q);
         const want = reference(data, q);

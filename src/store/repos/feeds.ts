@@ -32,7 +32,10 @@ export interface UserFeedQuery {
   showHidden?: boolean;
   /** Only this channel's notifications (any account form; the core channel or one of its aliases' owner). */
   channel?: string;
-  /** Keyset cursor: only notifications older than this notification id (then `page` is relative to it). */
+  /**
+   * Keyset cursor: only notifications older than this notification id (then `page` is relative to it). A negative
+   * value (the payload_id of a subset's spam copy) means its absolute value.
+   */
   before?: number;
   /**
    * Compute an exact `itemcount`: how many items all pages list together (default true: the original node answers
@@ -78,13 +81,15 @@ function clampPage(page: number | undefined, limit: number | undefined) {
 
 async function cursorOf(db: Executor, before: number | undefined): Promise<FeedKey | null> {
   if (before === undefined) return null;
+  // A subset's spam copy lists its notification id negated (feed-item.ts): |before| is the notification.
+  const id = Math.abs(before);
   const row = await db
     .selectFrom('notifications')
     .select(['id', 'ts'])
-    .where('id', '=', before)
+    .where('id', '=', id)
     .executeTakeFirst();
   // An unknown cursor id still pages: everything older than that id at any time.
-  return row ? { id: Number(row.id), ts: Number(row.ts) } : { id: before, ts: Number.MAX_SAFE_INTEGER };
+  return row ? { id: Number(row.id), ts: Number(row.ts) } : { id, ts: Number.MAX_SAFE_INTEGER };
 }
 
 interface EntryFilter {
@@ -244,6 +249,8 @@ export interface ChannelNotificationsQuery {
   limit?: number;
   /** 1 broadcast, 3 targeted, 4 subset. */
   type?: number;
+  /** ms; for expiry. Default Date.now(). */
+  now?: number;
 }
 
 /** A notification as `GET /v2/channels/:c/notifications` lists it (SDK contract §2.11). */
@@ -253,7 +260,7 @@ export interface ChannelNotification {
   to: string[];
   notifID: number;
   channel: { name: string; icon: string; url: string };
-  meta: { type: 'NOTIFICATION.BROADCAST' | 'NOTIFICATION.TARGETTED' | 'NOTIFICATION.SUBSET' };
+  meta: { type: 'NOTIFICATION.BROADCAST' | 'NOTIFICATION.TARGET' | 'NOTIFICATION.SUBSET' };
   message: {
     notification: { title: string; body: string };
     payload: { title: string; body: string; cta: string; embed: string; meta: unknown };
@@ -263,13 +270,14 @@ export interface ChannelNotification {
   raw: { verificationProof: string };
 }
 
+/** As the original route answers (SDK contract §2.11); `TARGETTED` is PushStream's spelling, not this route's. */
 const META_TYPE = {
   1: 'NOTIFICATION.BROADCAST',
-  3: 'NOTIFICATION.TARGETTED',
+  3: 'NOTIFICATION.TARGET',
   4: 'NOTIFICATION.SUBSET',
 } as const;
 
-/** A channel's admitted notifications, newest first, with the total. */
+/** A channel's admitted notifications, newest first, with the total; expired ones (etime past) are left out. */
 export async function listChannelNotifications(
   kdb: Kysely<DB>,
   q: ChannelNotificationsQuery,
@@ -277,10 +285,12 @@ export async function listChannelNotifications(
   const db = kdb;
   const channel = address(q.channel, 'channel');
   const { limit, offset } = clampPage(q.page, q.limit);
+  const nowSec = Math.floor((q.now ?? Date.now()) / 1000);
   const base = db
     .selectFrom('notifications')
     .where('channel', '=', channel)
     .where('status', '=', 'admitted')
+    .where((eb) => eb.or([eb('etime', 'is', null), eb('etime', '>', nowSec)]))
     .$if(q.type !== undefined, (qb) => qb.where('type', '=', q.type as number));
   const rows = await base
     .select(['id', 'sender', 'source', 'ts', 'etime', 'payload', 'type', 'recipients'])
