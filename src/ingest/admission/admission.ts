@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { ChainLog } from '../../chains/types.js';
+import type { ChainLog, Hex } from '../../chains/types.js';
 import { nextAttemptAt } from '../../content/retry.js';
 import { isPushError, type PushError, pushError } from '../../errors.js';
 import {
@@ -40,6 +40,17 @@ import {
 import { type BucketPolicy, createRateLimiter } from './rate-limit.js';
 import { checkTypedSigner } from './signer.js';
 import { createSubscriptionDoor, type SubscriptionBody, type SubscriptionResult } from './subscribe.js';
+
+/** The chain log an `eip155:` request stands for, where it is on its chain. */
+interface ProvenLog {
+  chainId: number;
+  blockNumber: number;
+  blockHash: Hex;
+  logIndex: number;
+  txHash: Hex;
+  /** Block time, seconds. */
+  timestamp: number;
+}
 
 export interface AdmissionLimits {
   /** Longest accepted `identity` (bytes of UTF-8). Default 256 KiB (a 1,000-recipient subset fits). */
@@ -110,7 +121,11 @@ export interface Admission {
   admitChainNotifications(logs: readonly ChainLog[]): Promise<void>;
   subscribe(channel: string, body: SubscriptionBody, meta?: RequestMeta): Promise<SubscriptionResult>;
   unsubscribe(channel: string, body: SubscriptionBody, meta?: RequestMeta): Promise<SubscriptionResult>;
-  notificationState(id: number): Promise<NotificationState | null>;
+  /**
+   * A notification's state by its id, or by its request's key (an off-chain request's `verificationProof`, or its
+   * chain log's key): the key stays while a pending notification gets a fresh id when its content arrives.
+   */
+  notificationState(idOrKey: number | string): Promise<NotificationState | null>;
   /** Runs one round of content retries now (also what the background timer does). Returns how many were tried. */
   retryPendingContent(): Promise<number>;
   start(): Promise<void>;
@@ -227,8 +242,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 
   interface NewNotification {
     key: string;
-    /** An `inputs` row to record with it: only an `eip155:` proof over HTTP, whose key is its chain event's. */
-    input: { kind: 'http'; body: string } | null;
+    /**
+     * An `inputs` row to record with it: only an `eip155:` proof over HTTP, whose key is its chain event's. The log's
+     * position is recorded too, so a reorg that orphans its block removes the request with everything it filed.
+     */
+    input: { kind: 'http'; body: string; log: ProvenLog } | null;
     /** The request's `recipient` as received (HTTP door), stored with the notification; null for chain events. */
     requestRecipient: string | null;
     origin: WriteOrigin | null;
@@ -246,6 +264,20 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       | { kind: 'later'; code: string; message: string };
   }
 
+  /** A reorg of the origin's block deletes the notification row `id`. */
+  async function journalNewNotification(tx: Executor, origin: WriteOrigin, id: number): Promise<void> {
+    await tx
+      .insertInto('journal')
+      .values({
+        chain_id: origin.chainId,
+        block_number: origin.blockNumber,
+        table_name: 'notifications',
+        row_key: JSON.stringify({ id }),
+        old_row: null,
+      })
+      .execute();
+  }
+
   /** Stores a verified notification (and files it when its content is known), then announces it. */
   async function store(n: NewNotification): Promise<AdmitResult> {
     const t = now();
@@ -261,11 +293,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
               key: n.key,
               kind: 'http',
               event: 'Payload',
-              chain_id: null,
-              block_number: null,
-              block_hash: null,
-              log_index: null,
-              tx_hash: null,
+              chain_id: n.input.log.chainId,
+              block_number: n.input.log.blockNumber,
+              block_hash: n.input.log.blockHash,
+              log_index: n.input.log.logIndex,
+              tx_hash: n.input.log.txHash,
               body: n.input.body,
               ts: n.ts,
               created_at: t,
@@ -303,18 +335,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           .returning('id')
           .executeTakeFirstOrThrow();
         const newId = Number(inserted.id);
-        if (n.origin?.journal) {
-          await tx
-            .insertInto('journal')
-            .values({
-              chain_id: n.origin.chainId,
-              block_number: n.origin.blockNumber,
-              table_name: 'notifications',
-              row_key: JSON.stringify({ id: newId }),
-              old_row: null,
-            })
-            .execute();
-        }
+        if (n.origin?.journal) await journalNewNotification(tx, n.origin, newId);
         if (n.content.kind === 'ready') {
           event = await fileNotification(tx, n.origin, {
             publicUrl,
@@ -519,13 +540,64 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return admitFull(p);
   }
 
+  /**
+   * The SendNotification an `eip155:<chain>:<tx>` request stands for: a log of that transaction by the sender, to the
+   * request's recipient, with the request's identity. The first such log: a repeated request names the same one
+   * (and is answered as a duplicate), and never another recipient's (the indexer files every log of the
+   * transaction by itself).
+   */
+  async function provenLog(p: ParsedPayload, proof: { chainId: number; txHash: Hex }): Promise<ProvenLog> {
+    const { sender, recipient, identityText, chain } = p;
+    if (proof.chainId !== sender.chainId) {
+      throw pushError(
+        'PUSH_ERR_SOURCE_MISMATCH',
+        `the proof's chain ${proof.chainId} is not the sender's chain ${sender.chainId}`,
+        { field: 'verificationProof' },
+      );
+    }
+    const client = clients.get(sender.chainId);
+    if (!client)
+      throw pushError('PUSH_ERR_CHAIN_NOT_SUPPORTED', `No RPC configured for chain ${proof.chainId}`, {
+        field: 'verificationProof',
+      });
+    const log = (await client.sendNotificationLogs(proof.txHash)).find(
+      (l) =>
+        l.channel === sender.address &&
+        (recipient === null || l.recipient === recipient) &&
+        rewriteLegacyIdentity(l.identity, l.blockNumber, chain.npipBlock) === identityText,
+    );
+    if (!log) {
+      throw pushError(
+        'PUSH_ERR_TX_PROOF_INVALID',
+        `Transaction ${proof.txHash} emitted no SendNotification by ${sender.address}${recipient ? ` to ${recipient}` : ''} with this identity`,
+        { field: 'verificationProof' },
+      );
+    }
+    return {
+      chainId: proof.chainId,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      logIndex: log.logIndex,
+      txHash: proof.txHash,
+      timestamp: await client.blockTimestamp(log.blockNumber),
+    };
+  }
+
   /** One request through every check, with its own transaction (chain and subgraph proofs, IPFS, ERC-1271). */
   async function admitFull(p: ParsedPayload): Promise<AdmitResult> {
-    const { proofText, identityText, sourceText, proof, sender, chain, recipient, identity } = p;
+    const { proofText, identityText, sourceText, proof, sender, recipient, identity } = p;
 
     let key = proofText;
     let ts = p.ts;
-    if (proof.kind !== 'eip155') {
+    let proven: ProvenLog | null = null;
+    // A repeated request is answered like the first before anything that may have changed since (channel state).
+    if (proof.kind === 'eip155') {
+      proven = await provenLog(p, proof);
+      key = chainInputKey(proven);
+      const dup = await existing(key);
+      if (dup) return asResult(dup, true);
+      ts = proven.timestamp * 1000;
+    } else {
       const dup = await existing(key);
       if (dup && dup.sender === `eip155:${sender.chainId}:${sender.address}` && dup.identity === identityText)
         return asResult(dup, true);
@@ -548,47 +620,6 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         field: 'verificationProof',
       });
       if (who.via === 'delegate') delegate = who.signer;
-    } else if (proof.kind === 'eip155') {
-      if (proof.chainId !== sender.chainId) {
-        throw pushError(
-          'PUSH_ERR_SOURCE_MISMATCH',
-          `the proof's chain ${proof.chainId} is not the sender's chain ${sender.chainId}`,
-          { field: 'verificationProof' },
-        );
-      }
-      if (!client)
-        throw pushError('PUSH_ERR_CHAIN_NOT_SUPPORTED', `No RPC configured for chain ${proof.chainId}`, {
-          field: 'verificationProof',
-        });
-      const logs = (await client.sendNotificationLogs(proof.txHash)).filter(
-        (l) =>
-          l.channel === sender.address &&
-          rewriteLegacyIdentity(l.identity, l.blockNumber, chain.npipBlock) === identityText,
-      );
-      if (logs.length === 0) {
-        throw pushError(
-          'PUSH_ERR_TX_PROOF_INVALID',
-          `Transaction ${proof.txHash} emitted no SendNotification by ${sender.address} with this identity`,
-          { field: 'verificationProof' },
-        );
-      }
-      // Several notifications per transaction are allowed: the one for this recipient, else the first not yet filed.
-      const ordered = [...logs.filter((l) => recipient !== null && l.recipient === recipient), ...logs];
-      let chosen = ordered[0]!;
-      let firstDup: { id: number; status: string } | undefined;
-      for (const l of ordered) {
-        const k = chainInputKey({ chainId: proof.chainId, blockHash: l.blockHash, logIndex: l.logIndex });
-        const dup = await existing(k);
-        if (!dup) {
-          chosen = l;
-          break;
-        }
-        firstDup ??= dup;
-        chosen = l;
-        if (l === ordered[ordered.length - 1]) return asResult(firstDup, true);
-      }
-      key = chainInputKey({ chainId: proof.chainId, blockHash: chosen.blockHash, logIndex: chosen.logIndex });
-      ts = (await client.blockTimestamp(chosen.blockNumber)) * 1000;
     } else if (proof.kind === 'thegraph') {
       const subgraphId = channel.subgraph ? channel.subgraph.slice(channel.subgraph.indexOf('+') + 1) : null;
       if (
@@ -612,9 +643,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return store({
       key,
       // The notification row records the request; only a chain proof's key is shared with the indexer's inputs.
-      input: proof.kind === 'eip155' ? { kind: 'http', body: inputBodyOf(p) } : null,
+      input: proven ? { kind: 'http', body: inputBodyOf(p), log: proven } : null,
       requestRecipient: p.recipientText,
-      origin: null,
+      // Journaled like the indexer's own admission of the log: a reorg of its block undoes it.
+      origin: proven ? { chainId: proven.chainId, blockNumber: proven.blockNumber, journal: true } : null,
       channel,
       sender: `eip155:${sender.chainId}:${sender.address}`,
       chainId: sender.chainId,
@@ -694,7 +726,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         input.kind === 'chain'
           ? `eip155:${row.chain_id}:${input.tx_hash ?? ''}`
           : (body.verificationProof ?? row.input_key);
-      if (input.kind === 'chain' && input.block_number !== null)
+      // A log's position (the indexer's, or the one an eip155 request proved) journals what the retry files.
+      if (input.block_number !== null)
         origin = { chainId: Number(input.chain_id), blockNumber: Number(input.block_number), journal: true };
     }
     let recipient: string | null = null;
@@ -740,12 +773,6 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     const payload = outcome.payload;
     const event = await deps.store.db.transaction().execute(async (trx) => {
       const tx: Executor = trx;
-      const current = await tx
-        .selectFrom('notifications')
-        .select('status')
-        .where('id', '=', row.id)
-        .executeTakeFirst();
-      if (current?.status !== 'pending_content') return null;
       const channelRow = await tx
         .selectFrom('notifications as n')
         .innerJoin('channels as c', 'c.channel', 'n.channel')
@@ -753,14 +780,28 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         .where('n.id', '=', row.id)
         .executeTakeFirst();
       if (!channelRow) return null;
-      await tx
-        .updateTable('notifications')
-        .set({ content_attempts: attempts })
+      // Claimed by deleting the pending row: of two processes retrying it, the second deletes nothing (it waits for
+      // the first's commit on Postgres) and files nothing, so it is filed and published once.
+      const claimed = await tx
+        .deleteFrom('notifications')
         .where('id', '=', row.id)
-        .execute();
+        .where('status', '=', 'pending_content')
+        .returningAll()
+        .executeTakeFirst();
+      if (!claimed) return null;
+      // Filed under a fresh id. Invariant: ids grow in the order notifications become visible, which is what a
+      // resuming socket's `lastId` counts on (an item that waited for its content is new to every reader).
+      const { id: _old, ...rest } = claimed;
+      const { id: fresh } = await tx
+        .insertInto('notifications')
+        .values({ ...rest, content_attempts: attempts })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const id = Number(fresh);
+      if (origin?.journal) await journalNewNotification(tx, origin, id);
       return fileNotification(tx, origin, {
         publicUrl,
-        id: Number(row.id),
+        id,
         ts: Number(row.ts),
         channel: channelRow,
         sender: row.sender,
@@ -870,11 +911,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         () => subscriptions.apply('Unsubscribe', channel, body, meta),
         (r) => r.status,
       ),
-    async notificationState(id) {
+    async notificationState(idOrKey) {
       const row = await db
         .selectFrom('notifications')
         .select(['id', 'status', 'content_attempts', 'content_next_at', 'content_error'])
-        .where('id', '=', id)
+        .$if(typeof idOrKey === 'number', (qb) => qb.where('id', '=', idOrKey as number))
+        .$if(typeof idOrKey === 'string', (qb) => qb.where('input_key', '=', idOrKey as string))
         .executeTakeFirst();
       if (!row) return null;
       return {

@@ -23,7 +23,8 @@
  *   /apis/v1/channels/:channel/(un)subscribe`. Resolves `{status: 'applied'|'unchanged', channel, subscriber,
  *   subscribed, settings}`; answer 204. EIP-712 v2 (message string verified byte for byte) and v1 (bare signature,
  *   object message); pgpv4 → `PUSH_ERR_UNSUPPORTED_PROOF`. Last writer wins with the chain's opt-ins.
- * - `notificationState(id)` — `{status, attempts, nextAttemptAt, error}`: pending IPFS content is visible.
+ * - `notificationState(idOrKey)` — `{status, attempts, nextAttemptAt, error}`: pending IPFS content is visible; a
+ *   pending notification is filed under a fresh id when its content arrives (ids grow in order of visibility).
  * - `start()` / `stop()` — background content retries (exponential backoff, bounded attempts, then 'failed').
  *
  * `createBus()` (`../bus.ts`): every admitted notification is published once as `AdmittedNotification`
