@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   PUSH_ERR_SOURCE_MISMATCH: { status: 400, message: 'The proof chain does not match the source chain' },
   PUSH_ERR_TX_PROOF_INVALID: { status: 403, message: 'The transaction does not prove this notification' },
   PUSH_ERR_TOO_MANY_RECIPIENTS: { status: 400, message: 'Too many recipients' },
+  PUSH_ERR_RECIPIENT_MISMATCH: {
+    status: 400,
+    message: 'The recipient is not the one the signed content names',
+  },
   PUSH_ERR_CID_MISMATCH: { status: 400, message: 'The content does not hash to its CID' },
   PUSH_ERR_IPFS_UNAVAILABLE: { status: 503, message: 'The IPFS content is not available yet' },
 

@@ -421,6 +421,29 @@ describe.each(storeBackends())('admission on $name', (backend) => {
     expect((await spam(12)).feeds.map((f) => f.payload_id)).toEqual([filed!.id]);
   });
 
+  it('refuses late IPFS content that names another recipient than the request did', async () => {
+    const json = sdkPayloadJson(coreCaip(CH), {
+      type: 3,
+      title: `for 11 only ${backend.name}`,
+      recipients: [coreCaip(11)],
+    });
+    const cid = await cidOf(json);
+    const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), {
+      identity: `1+${cid}`,
+      type: 3,
+      recipients: [coreCaip(12)],
+    });
+    expect(await admission.admitPayload(body)).toMatchObject({ status: 'pending_content' });
+    await gateway.add(json);
+    clock += 60 * 60_000;
+    await admission.retryPendingContent();
+    const state = await admission.notificationState(body.verificationProof);
+    expect(state).toMatchObject({ status: 'failed' });
+    expect(state!.error).toMatch(/PUSH_ERR_RECIPIENT_MISMATCH/);
+    expect(events).toEqual([]);
+    expect((await spam(12)).feeds).toEqual([]);
+  });
+
   it('gives up on content after the bounded attempts, visibly', async () => {
     const cid = await cidOf(`never pinned ${backend.name}`);
     const r = await admission.admitPayload(

@@ -771,6 +771,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return;
     }
     const payload = outcome.payload;
+    let refused: unknown = null;
     const event = await deps.store.db.transaction().execute(async (trx) => {
       const tx: Executor = trx;
       const channelRow = await tx
@@ -780,6 +781,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         .where('n.id', '=', row.id)
         .executeTakeFirst();
       if (!channelRow) return null;
+      // A request's content gets the checks it would have had at the door, had it been there (a log's is the chain's).
+      if (input?.kind !== 'chain') {
+        try {
+          checkPayloadShape(payload, channelRow, recipient);
+        } catch (err) {
+          refused = err;
+          return null;
+        }
+      }
       // Claimed by deleting the pending row: of two processes retrying it, the second deletes nothing (it waits for
       // the first's commit on Postgres) and files nothing, so it is filed and published once.
       const claimed = await tx
@@ -813,6 +823,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         epoch: Math.floor(t / 1000),
       });
     });
+    if (refused)
+      await fail(isPushError(refused) ? `${refused.code}: ${refused.message}` : String(refused), true);
     if (event) deps.bus.publish(event);
   }
 

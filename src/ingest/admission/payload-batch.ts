@@ -41,7 +41,11 @@ export const asResult = (row: { id: number; status: string }, duplicate: boolean
   duplicate,
 });
 
-/** Refuses an index the channel's settings do not define, and a targeted notification with no one to target. */
+/**
+ * Refuses an index the channel's settings do not define, a targeted notification with no one to target, and one whose
+ * request names someone other than its signed content does: the body's `recipient` is not signed, so a proof lifted
+ * from a public feed must not redirect the channel's message to another address.
+ */
 export function checkPayloadShape(
   payload: NotificationPayload,
   settingsOwner: ChannelRow,
@@ -58,6 +62,14 @@ export function checkPayloadShape(
     throw pushError('PUSH_ERR_VALIDATION', 'A targeted notification needs a recipient', {
       field: 'recipient',
     });
+  }
+  const signed = payload.recipients[0];
+  if (payload.data.type === NOTIFICATION_TYPE.TARGETED && recipient && signed && recipient !== signed) {
+    throw pushError(
+      'PUSH_ERR_RECIPIENT_MISMATCH',
+      `recipient ${recipient} is not ${signed}, whom the signed content names`,
+      { field: 'recipient', hint: 'send the recipient the payload names in `recipients`' },
+    );
   }
 }
 
