@@ -5,9 +5,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testChannelRow } from '../../test/support/channel-row.js';
 import { storeBackends } from '../../test/support/store-backends.js';
-import { createIpfsClient } from '../content/ipfs.js';
+import type { ChainLog } from '../chains/types.js';
+import { createIpfsClient, type IpfsClient } from '../content/ipfs.js';
 import { createIpfsGateway, type IpfsGateway } from '../devnet/ipfs-gateway.js';
 import type { Store } from '../store/index.js';
+import { createStoreChainSink } from './chain/sink.js';
 import { createChannelMetadataWorker } from './channel-metadata.js';
 
 let gateway: IpfsGateway;
@@ -100,5 +102,187 @@ describe.each(storeBackends())('channel metadata worker on $name', (backend) => 
       .where('channel', '=', other)
       .executeTakeFirstOrThrow();
     expect(bad).toMatchObject({ metadata_status: 'failed', metadata_attempts: 1, name: null });
+  });
+});
+
+/**
+ * Metadata arrives after the chain batch that named it, maybe after that block was reorged away: what the worker
+ * writes must be undone with the block (the undo journal), and nothing is written for metadata no longer named.
+ * (The end-to-end case on a real chain is test/chains/metadata-reorg.test.ts.)
+ */
+describe.each(storeBackends())('channel metadata and reorgs on $name', (backend) => {
+  afterAll(() => backend.cleanup());
+
+  const CORE = 11155111;
+  const CID1 = 'bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a';
+  const CID2 = 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4';
+  const ALIAS2 = '0x6666666666666666666666666666666666666666';
+  const OTHER = '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc';
+  const docs: Record<string, unknown> = {
+    [CID1]: {
+      name: 'One',
+      info: 'first',
+      url: 'https://one',
+      icon: 'https://one/i.png',
+      aliasDetails: { 'eip155:80002': ALIAS },
+    },
+    [CID2]: {
+      name: 'Two',
+      info: 'second',
+      url: 'https://two',
+      icon: 'https://two/i.png',
+      aliasDetails: { 'eip155:80002': ALIAS2 },
+    },
+  };
+
+  async function setup(opts: { gate?: Promise<void> } = {}) {
+    const store = await backend.open();
+    const logger = pino({ level: 'silent' });
+    const sink = createStoreChainSink({ store, coreChainId: CORE, logger });
+    const ipfs: IpfsClient = {
+      fetch: async () => new Uint8Array(),
+      fetchJson: async (cid) => {
+        await opts.gate;
+        return docs[cid];
+      },
+    };
+    const worker = createChannelMetadataWorker({ store, ipfs, logger, now: () => 1_000 });
+    let logIndex = 0;
+    const log = (
+      blockNumber: number,
+      contract: 'core' | 'comm',
+      event: string,
+      args: Record<string, unknown>,
+    ) =>
+      ({
+        chainId: CORE,
+        blockNumber,
+        blockHash: hash(blockNumber),
+        logIndex: logIndex++,
+        txHash: `0x${(logIndex + 1000).toString(16).padStart(64, '0')}`,
+        txIndex: 0,
+        address: '0x0000000000000000000000000000000000000001',
+        contract,
+        event,
+        args,
+        timestamp: 1_700_000_000 + blockNumber,
+        topic0: `0x${'00'.repeat(32)}`,
+      }) as ChainLog;
+    /** Applies `logs` as block `n` on top of block n-1, with `finalized` as the finalised height. */
+    const block = (n: number, logs: ChainLog[], finalized = 0) =>
+      sink.apply(CORE, {
+        fromBlock: n,
+        toBlock: n,
+        logs,
+        blocks: [n - 1, n].map((b) => ({ number: b, hash: hash(b), parentHash: hash(b - 1), timestamp: b })),
+        finalizedBlock: finalized,
+      });
+    const channels = () => store.db.selectFrom('channels').selectAll().execute();
+    const aliases = () =>
+      store.db
+        .selectFrom('aliases')
+        .select(['alias_chain_id', 'alias_address', 'channel', 'declared', 'confirmed'])
+        .orderBy('alias_address')
+        .execute();
+    return { store, sink, worker, log, block, channels, aliases };
+  }
+  const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const;
+  const addChannel = (cid: string) => ({ channel: CH, channelType: 2n, identity: `1+${cid}` });
+
+  it('an orphaned UpdateChannel takes back its metadata and the alias it declared; the earlier ones stay', async () => {
+    const t = await setup();
+    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))], 10); // final
+    expect(await t.worker.runOnce()).toBe(1);
+    await t.block(11, [t.log(11, 'core', 'UpdateChannel', { channel: CH, identity: `1+${CID2}` })], 10);
+    expect(await t.worker.runOnce()).toBe(1);
+    expect(await t.channels()).toEqual([expect.objectContaining({ name: 'Two', ipfs_hash: CID2 })]);
+    // One alias per chain per channel: the new declaration replaces the old one.
+    expect(await t.aliases()).toEqual([
+      { alias_chain_id: 80002, alias_address: ALIAS2, channel: CH, declared: 1, confirmed: 0 },
+      { alias_chain_id: 80002, alias_address: ALIAS, channel: CH, declared: 0, confirmed: 0 },
+    ]);
+
+    await t.sink.rollback(CORE, 10);
+    expect(await t.channels()).toEqual([
+      expect.objectContaining({
+        name: 'One',
+        info: 'first',
+        url: 'https://one',
+        icon: 'https://one/i.png',
+        ipfs_hash: CID1,
+        metadata_status: 'ok',
+      }),
+    ]);
+    expect(await t.aliases()).toEqual([
+      { alias_chain_id: 80002, alias_address: ALIAS, channel: CH, declared: 1, confirmed: 0 },
+    ]);
+    expect(await t.worker.runOnce()).toBe(0);
+  });
+
+  it('metadata that arrives after its AddChannel was reorged away writes nothing', async () => {
+    let open!: () => void;
+    const t = await setup({ gate: new Promise<void>((r) => (open = r)) });
+    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))]);
+    const run = t.worker.runOnce(); // fetching…
+    await new Promise((r) => setTimeout(r, 20));
+    await t.sink.rollback(CORE, 9);
+    open();
+    await run;
+    expect(await t.channels()).toEqual([]);
+    expect(await t.aliases()).toEqual([]);
+    expect(await t.store.db.selectFrom('journal').selectAll().execute()).toEqual([]);
+  });
+
+  it('a reorg of a later block that touched the channel undoes the resolution, which is then done again', async () => {
+    const t = await setup();
+    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))]);
+    await t.block(11, [t.log(11, 'core', 'ChannelVerified', { channel: CH, verifier: OTHER })]);
+    expect(await t.worker.runOnce()).toBe(1);
+    await t.sink.rollback(CORE, 10);
+    expect(await t.channels()).toEqual([
+      expect.objectContaining({ name: null, verified_by: null, metadata_status: 'pending' }),
+    ]);
+    expect(await t.aliases()).toEqual([]);
+    expect(await t.worker.runOnce()).toBe(1);
+    expect(await t.channels()).toEqual([
+      expect.objectContaining({ name: 'One', verified_by: null, metadata_status: 'ok' }),
+    ]);
+    expect(await t.aliases()).toEqual([
+      { alias_chain_id: 80002, alias_address: ALIAS, channel: CH, declared: 1, confirmed: 0 },
+    ]);
+    // And a reorg below the AddChannel leaves nothing.
+    await t.sink.rollback(CORE, 9);
+    expect(await t.channels()).toEqual([]);
+    expect(await t.aliases()).toEqual([]);
+  });
+
+  it('metadata of a final block is written final (no journal)', async () => {
+    const t = await setup();
+    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))], 10);
+    expect(await t.worker.runOnce()).toBe(1);
+    expect(await t.store.db.selectFrom('journal').selectAll().execute()).toEqual([]);
+    expect(await t.aliases()).toHaveLength(1);
+  });
+
+  it('a confirmation another channel received does not count for the channel whose metadata declares the alias', async () => {
+    const t = await setup();
+    await t.store.db
+      .insertInto('aliases')
+      .values({
+        alias_chain_id: 80002,
+        alias_address: ALIAS,
+        channel: OTHER,
+        declared: 0,
+        confirmed: 1,
+        declare_proof: null,
+        confirm_proof: 'eip155:80002:0xabc',
+        updated_at: 0,
+      })
+      .execute();
+    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))], 10);
+    expect(await t.worker.runOnce()).toBe(1);
+    expect(await t.aliases()).toEqual([
+      { alias_chain_id: 80002, alias_address: ALIAS, channel: CH, declared: 1, confirmed: 0 },
+    ]);
   });
 });

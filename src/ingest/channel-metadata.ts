@@ -1,11 +1,14 @@
+import type { Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { parseChannelMetadata } from '../content/channel-metadata.js';
+import { type ParsedChannelMetadata, parseChannelMetadata } from '../content/channel-metadata.js';
 import type { IpfsClient } from '../content/ipfs.js';
 import { type BackoffPolicy, nextAttemptAt } from '../content/retry.js';
 import { isPushError } from '../errors.js';
 import { channelIconLink, FEED_LIMITS } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
+import type { DB } from '../store/schema.js';
+import { createWriter, type WriteOrigin } from '../store/writer.js';
 
 export interface ChannelMetadataWorkerDeps {
   store: Store;
@@ -50,6 +53,107 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
   let stopped = true;
   const abort = new AbortController();
 
+  /**
+   * Writes resolved metadata (the channel's name, info… and the aliases it declares) in one transaction, through the
+   * undo journal, and only if the channel row still names `cid` and waits for it: after a reorg removed or replaced
+   * the AddChannel/UpdateChannel that set it, nothing is written. Returns whether it wrote.
+   *
+   * Invariant (journal): the metadata is an effect of the channel event that set `ipfs_hash`, applied late. While
+   * that event, or any later event that touched the rows written here, is unfinalised, the writes are journaled under
+   * the newest such block (`origin`), so that (a) a reorg that orphans it restores the rows, aliases included, and
+   * the channel row goes back to the image of before (`pending`, or gone) to be resolved again if still named; and
+   * (b) for each row, journal ids stay in block order, which `rollbackJournal` relies on. When all of them are final,
+   * the writes are final too (not journaled).
+   */
+  async function applyMetadata(
+    tx: Transaction<DB>,
+    row: { channel: string; metadata_attempts: number },
+    cid: string,
+    meta: ParsedChannelMetadata,
+  ): Promise<boolean> {
+    // Lock the row (Postgres) so a concurrent chain batch cannot change it between this check and the writes.
+    const current = await tx
+      .selectFrom('channels')
+      .selectAll()
+      .where('channel', '=', row.channel)
+      .$if(store.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!current || current.ipfs_hash !== cid || current.metadata_status !== 'pending') return false;
+
+    // Alias rows this resolution writes: each declared alias, and the channel's other declared alias on that chain,
+    // which the new declaration replaces (at most one alias per chain per channel, as a core-chain ChannelAlias).
+    // A destroyed channel (state 0) declares nothing: its aliases were removed with it.
+    const declare: { chainId: number; address: string; existing: Selectable<DB['aliases']> | undefined }[] =
+      [];
+    const replaced: { alias_chain_id: number; alias_address: string }[] = [];
+    if (current.state !== 0) {
+      for (const a of meta.aliases) {
+        const existing = await tx
+          .selectFrom('aliases')
+          .selectAll()
+          .where('alias_chain_id', '=', a.chainId)
+          .where('alias_address', '=', a.address)
+          .executeTakeFirst();
+        // Declared by another channel first: that declaration stands.
+        if (existing && existing.channel !== row.channel && existing.declared) continue;
+        declare.push({ ...a, existing });
+        const others = await tx
+          .selectFrom('aliases')
+          .select(['alias_chain_id', 'alias_address'])
+          .where('channel', '=', row.channel)
+          .where('alias_chain_id', '=', a.chainId)
+          .where('alias_address', '!=', a.address)
+          .where('declared', '=', 1)
+          .execute();
+        replaced.push(...others);
+      }
+    }
+
+    const w = createWriter(
+      tx,
+      await journalOrigin(tx, current.core_chain_id, row.channel, [
+        ...declare.map((a) => ({ alias_chain_id: a.chainId, alias_address: a.address })),
+        ...replaced,
+      ]),
+    );
+    await w.update(
+      'channels',
+      { channel: row.channel },
+      {
+        name: meta.name,
+        info: meta.info,
+        url: meta.url,
+        icon: meta.icon,
+        tags: JSON.stringify(meta.tags),
+        metadata_status: 'ok',
+        metadata_attempts: row.metadata_attempts + 1,
+      },
+    );
+    for (const r of replaced) {
+      await w.update(
+        'aliases',
+        { alias_chain_id: r.alias_chain_id, alias_address: r.alias_address },
+        { declared: 0 },
+      );
+    }
+    // Metadata may declare aliases (step 1 of the handshake, like a core-chain ChannelAlias event). A confirmation
+    // counts only if it named this channel.
+    for (const { chainId, address, existing } of declare) {
+      const confirmed = existing?.channel === row.channel ? existing.confirmed : 0;
+      await w.put('aliases', {
+        alias_chain_id: chainId,
+        alias_address: address,
+        channel: row.channel,
+        declared: 1,
+        confirmed,
+        declare_proof: `ipfs:${cid}`,
+        confirm_proof: confirmed ? (existing?.confirm_proof ?? null) : null,
+        updated_at: now(),
+      });
+    }
+    return true;
+  }
+
   async function resolveOne(row: { channel: string; ipfs_hash: string | null; metadata_attempts: number }) {
     const cid = row.ipfs_hash!;
     // Only write if the channel still points at the CID we fetched (an UpdateChannel may have landed meanwhile).
@@ -60,53 +164,11 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
       .where('metadata_status', '=', 'pending');
     try {
       const meta = parseChannelMetadata(await ipfs.fetchJson(cid, { signal: abort.signal }));
-      await store.db.transaction().execute(async (tx) => {
-        await tx
-          .updateTable('channels')
-          .where('channel', '=', row.channel)
-          .where('ipfs_hash', '=', cid)
-          .set({
-            name: meta.name,
-            info: meta.info,
-            url: meta.url,
-            icon: meta.icon,
-            tags: JSON.stringify(meta.tags),
-            metadata_status: 'ok',
-            metadata_attempts: row.metadata_attempts + 1,
-          })
-          .execute();
-        // Metadata may declare aliases (step 1 of the handshake, like a core-chain ChannelAlias event).
-        for (const a of meta.aliases) {
-          const existing = await tx
-            .selectFrom('aliases')
-            .selectAll()
-            .where('alias_chain_id', '=', a.chainId)
-            .where('alias_address', '=', a.address)
-            .executeTakeFirst();
-          if (existing && existing.channel !== row.channel && existing.declared) continue;
-          await tx
-            .insertInto('aliases')
-            .values({
-              alias_chain_id: a.chainId,
-              alias_address: a.address,
-              channel: row.channel,
-              declared: 1,
-              confirmed: existing?.channel === row.channel ? existing.confirmed : 0,
-              declare_proof: `ipfs:${cid}`,
-              confirm_proof: existing?.channel === row.channel ? existing.confirm_proof : null,
-              updated_at: now(),
-            })
-            .onConflict((oc) =>
-              oc.columns(['alias_chain_id', 'alias_address']).doUpdateSet({
-                channel: row.channel,
-                declared: 1,
-                declare_proof: `ipfs:${cid}`,
-                updated_at: now(),
-              }),
-            )
-            .execute();
-        }
-      });
+      const written = await store.db.transaction().execute((tx) => applyMetadata(tx, row, cid, meta));
+      if (!written) {
+        logger.debug({ channel: row.channel, cid }, 'channel metadata no longer current: not written');
+        return;
+      }
       await backfillFeedMeta(row.channel, meta);
       results.inc({ result: 'ok' });
     } catch (err) {
@@ -204,4 +266,35 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
       await running;
     },
   };
+}
+
+/**
+ * The origin to journal a metadata write under: the newest unfinalised block of the channel's core chain that
+ * changed the channel row or one of `aliasKeys` (the journal only holds unfinalised blocks), or null when there is
+ * none — then every input the write depends on is final.
+ */
+async function journalOrigin(
+  tx: Transaction<DB>,
+  chainId: number,
+  channel: string,
+  aliasKeys: { alias_chain_id: number; alias_address: string }[],
+): Promise<WriteOrigin | null> {
+  const entries = await tx
+    .selectFrom('journal')
+    .select(['block_number', 'table_name', 'row_key'])
+    .where('chain_id', '=', chainId)
+    .where('table_name', 'in', ['channels', 'aliases'])
+    .execute();
+  let newest: number | null = null;
+  for (const e of entries) {
+    const key = JSON.parse(e.row_key) as Record<string, unknown>;
+    const mine =
+      e.table_name === 'channels'
+        ? key.channel === channel
+        : aliasKeys.some(
+            (a) => Number(key.alias_chain_id) === a.alias_chain_id && key.alias_address === a.alias_address,
+          );
+    if (mine && (newest === null || e.block_number > newest)) newest = e.block_number;
+  }
+  return newest === null ? null : { chainId, blockNumber: newest, journal: true };
 }

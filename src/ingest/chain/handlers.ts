@@ -278,6 +278,20 @@ const CORE: Record<string, Handler> = {
       });
     }
     const aliases = await ctx.w.db.selectFrom('aliases').selectAll().where('channel', '=', channel).execute();
+    // Its delegates go too, on the core chain and on each alias's chain (push-node-reference §7.1).
+    const owners = [
+      { chain_id: ctx.log.chainId, channel },
+      ...aliases.map((a) => ({ chain_id: a.alias_chain_id, channel: a.alias_address })),
+    ];
+    for (const o of owners) {
+      const delegates = await ctx.w.db
+        .selectFrom('delegates')
+        .select('delegate')
+        .where('chain_id', '=', o.chain_id)
+        .where('channel', '=', o.channel)
+        .execute();
+      for (const d of delegates) await ctx.w.remove('delegates', { ...o, delegate: d.delegate });
+    }
     for (const a of aliases)
       await ctx.w.remove('aliases', { alias_chain_id: a.alias_chain_id, alias_address: a.alias_address });
   },
