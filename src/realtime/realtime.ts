@@ -33,8 +33,19 @@ export interface MissedItem {
   item: FeedItem;
 }
 
-/** Reads what an address missed: items with |payload_id| > lastId, oldest first, at most `limit`. */
-export type MissedFeedLoader = (address: string, lastId: number, limit: number) => Promise<MissedItem[]>;
+export interface MissedBacklog {
+  /** Oldest first (by id): the newest `limit` items missed. */
+  items: MissedItem[];
+  /** Older missed items may exist that `items` leaves out (more than `limit`, or past what the loader reads). */
+  truncated: boolean;
+}
+
+/**
+ * Reads what an address missed: the items its feeds list with |payload_id| > lastId — ids follow admission order,
+ * send times do not — the newest `limit` of them, oldest first. What is returned has no hole: every missed item with
+ * an id above the oldest one returned is in it.
+ */
+export type MissedFeedLoader = (address: string, lastId: number, limit: number) => Promise<MissedBacklog>;
 
 export interface RealtimeDeps {
   server: HttpServer;
@@ -125,6 +136,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   /** Local sockets per address (notification mode). */
   const socketsByAddress = new Map<string, Set<Socket>>();
   const states = new WeakMap<Socket, SocketState>();
+  /** Addresses whose subscriptions are being read into `index`: until then their broadcasts do not reach them live. */
+  const loadingSubscriptions = new Map<string, Promise<void>>();
   const delivery: DeliveryHub = createDeliveryHub({ io, db: deps.store.db, logger });
 
   const registers = deps.registry ? [deps.registry] : [];
@@ -237,16 +250,29 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     );
   }
 
+  /**
+   * Sends a resuming socket what it missed, then what arrived meanwhile. The socket was registered first, so an item
+   * admitted after the loader's read reaches it live, into `pending` — once its subscriptions are in the index, which
+   * is why the read waits for them. The backlog ends at the newest id when read; ids follow admission order, so the
+   * held items flushed after it are newer, except duplicates of the backlog (skipped) and ids ≤ lastId (seen).
+   */
   async function resume(socket: Socket, state: SocketState, lastId: number) {
+    await loadingSubscriptions.get(state.address);
     let backlog: MissedItem[] = [];
+    let truncated = false;
     try {
-      backlog = deps.missed ? await deps.missed(state.address, lastId, resumeLimit + 1) : [];
+      if (deps.missed)
+        ({ items: backlog, truncated } = await deps.missed(state.address, lastId, resumeLimit));
     } catch (err) {
+      // The client cannot know what it missed: it is told so, and pages the REST feed.
+      truncated = true;
       logger.warn({ err, address: state.address }, 'resume backlog could not be read');
     }
-    const truncated = backlog.length > resumeLimit;
     // The loader returns the newest items; a client further behind than that is told so and pages the REST feed.
-    if (truncated) backlog = backlog.slice(backlog.length - resumeLimit);
+    if (backlog.length > resumeLimit) {
+      backlog = backlog.slice(backlog.length - resumeLimit);
+      truncated = true;
+    }
     const sent = new Set<number>();
     for (const m of backlog) {
       sent.add(idOf(m.item));
@@ -292,9 +318,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     }
     set.add(socket);
     if (index.connect(address)) {
-      loadSubscriptions(address).catch((err) =>
-        logger.warn({ err, address }, 'subscriptions of a connecting socket could not be read'),
-      );
+      const loaded: Promise<void> = loadSubscriptions(address)
+        .catch((err) =>
+          logger.warn({ err, address }, 'subscriptions of a connecting socket could not be read'),
+        )
+        .finally(() => {
+          if (loadingSubscriptions.get(address) === loaded) loadingSubscriptions.delete(address);
+        });
+      loadingSubscriptions.set(address, loaded);
     }
     if (state.pending) void resume(socket, state, lastId as number);
     socket.on('disconnect', () => {

@@ -1,0 +1,153 @@
+/**
+ * Resume (`lastId`) reads by admission order (id), not by send time: an item admitted while the client was away can
+ * carry an older ts than the last one it saw — an on-chain notification has its block time, an eip155:-proof payload
+ * its receipt's — and must still be sent. Targeted notifications to a non-subscriber (spam box): one over HTTP (seen
+ * live), then, while the client is away, one from a SendNotification log mined a minute earlier. The client
+ * reconnects with lastId = the HTTP item's payload_id and must receive the chain item before `resumed`.
+ */ import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { io as connect, type Socket } from 'socket.io-client';
+import { getAddress, type Hex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALIAS_CHAIN_ID,
+  ALIAS_COMM,
+  addr,
+  CORE_CHAIN_ID,
+  CORE_COMM,
+  sdkSend,
+  seedChannel,
+} from '../../test/admission/support.js';
+import { logger, testPushApp } from '../../test/api/fixtures.js';
+import { storeBackends } from '../../test/support/store-backends.js';
+import type { ChainLog } from '../chains/types.js';
+import { type Admission, createAdmission } from '../ingest/admission/index.js';
+import { createBus } from '../ingest/bus.js';
+import { chainInputKey } from '../ingest/chain/inputs.js';
+import type { Store } from '../store/index.js';
+import type { Realtime } from './index.js';
+
+const CH = 1;
+const U = 12;
+const userCaip = (n: number) => `eip155:${CORE_CHAIN_ID}:${getAddress(addr(n))}`;
+
+type Item = { payload_id: number; payload: { data: { asub: string } } };
+
+async function until(check: () => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(storeBackends())('resume after an older-ts notification on $name', (backend) => {
+  let store: Store;
+  let app: FastifyInstance;
+  let admission: Admission;
+  let realtime: Realtime;
+  let origin: string;
+  const sockets: Socket[] = [];
+  const open = (query: Record<string, string>) => {
+    const s = connect(origin, { transports: ['websocket'], query, reconnection: false, forceNew: true });
+    sockets.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    store = await backend.open();
+    await seedChannel(store.db, CH, { name: 'Resume' });
+    const bus = createBus({ logger });
+    admission = createAdmission({
+      store,
+      coreChainId: CORE_CHAIN_ID,
+      chains: [
+        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
+        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
+      ],
+      bus,
+      logger,
+      limits: { perIp: null, perChannel: null },
+    });
+    ({ app, realtime } = testPushApp({ store, bus, admission }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await realtime.close();
+    await app.close();
+    await admission.stop();
+    await backend.cleanup();
+  });
+
+  it('a chain notification admitted while away (older block time) is sent on resume', async () => {
+    const first = open({ address: userCaip(U) });
+    const seen: Item[] = [];
+    first.on('userSpamFeeds', (i: Item) => seen.push(i));
+    first.on('userFeeds', (i: Item) => seen.push(i));
+    await new Promise<void>((r) => first.once('connect', () => r()));
+    const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), {
+      type: 3,
+      recipients: [userCaip(U)],
+      title: 'http',
+    });
+    expect((await app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: body })).statusCode).toBe(
+      204,
+    );
+    await until(() => seen.length === 1);
+    const lastId = seen[0]!.payload_id;
+    first.close();
+
+    // While the client is away the indexer delivers a SendNotification from a block mined a minute ago.
+    const log: ChainLog = {
+      chainId: CORE_CHAIN_ID,
+      blockNumber: 100,
+      blockHash: `0x${'ab'.repeat(32)}` as Hex,
+      logIndex: 0,
+      txHash: `0x${'cd'.repeat(32)}` as Hex,
+      txIndex: 0,
+      address: CORE_COMM.toLowerCase() as Hex,
+      contract: 'comm',
+      event: 'SendNotification',
+      args: { channel: addr(CH), recipient: addr(U), identity: '0+3+chain+sent on chain' },
+      timestamp: Math.floor(Date.now() / 1000) - 60,
+      topic0: `0x${'00'.repeat(32)}` as Hex,
+    };
+    await store.db
+      .insertInto('inputs')
+      .values({
+        key: chainInputKey(log),
+        kind: 'chain',
+        event: 'SendNotification',
+        chain_id: log.chainId,
+        block_number: log.blockNumber,
+        block_hash: log.blockHash,
+        log_index: log.logIndex,
+        tx_hash: log.txHash,
+        body: JSON.stringify({ args: log.args }),
+        ts: log.timestamp * 1000,
+        created_at: Date.now(),
+      })
+      .execute();
+    const admitted = await admission.admitChainNotification(log);
+    expect(admitted?.status).toBe('admitted');
+    expect(admitted!.notificationId).toBeGreaterThan(lastId);
+    // The REST spam box lists it (older, so second): the node has it.
+    const spam = (await app.inject(`/apis/v1/users/${userCaip(U)}/feeds?page=1&limit=10&spam=true`)).json();
+    expect(spam.feeds.map((f: Item) => f.payload_id)).toEqual([lastId, admitted!.notificationId]);
+
+    const back = open({ address: userCaip(U), lastId: String(lastId) });
+    const got: Item[] = [];
+    back.on('userSpamFeeds', (i: Item) => got.push(i));
+    back.on('userFeeds', (i: Item) => got.push(i));
+    let resumed: { count: number } | null = null;
+    back.on('resumed', (r) => {
+      resumed = r;
+    });
+    await until(() => resumed !== null);
+    expect(got.map((g) => g.payload_id)).toEqual([admitted!.notificationId]);
+    expect(resumed).toMatchObject({ count: 1 });
+  });
+});
