@@ -401,7 +401,10 @@ export async function applySubscriptionsBulk(
   return changed;
 }
 
-/** The current opt-in rows of the given pairs (after a batch changed them), read per channel in chunks. */
+/**
+ * The current opt-in rows of the given pairs (after a batch or a rollback changed them), read per channel in chunks;
+ * a pair without a row (a rollback removed its only opt-in) is answered as not subscribed.
+ */
 export async function readSubscriptionRows(
   exec: Executor,
   pairs: readonly { channel: string; subscriber: string }[],
@@ -416,13 +419,18 @@ export async function readSubscriptionRows(
         .where('channel', '=', channel)
         .where('subscriber', 'in', part)
         .execute();
+      const found = new Set<string>();
       for (const r of rows) {
+        found.add(r.subscriber);
         out.push({
           channel: r.channel,
           subscriber: r.subscriber,
           subscribed: r.subscribed === 1,
           settingsRaw: r.settings_raw,
         });
+      }
+      for (const subscriber of part) {
+        if (!found.has(subscriber)) out.push({ channel, subscriber, subscribed: false, settingsRaw: null });
       }
     }
   }

@@ -132,8 +132,21 @@ export function createWriter(exec: Executor, origin: WriteOrigin | null) {
 
 export type Writer = ReturnType<typeof createWriter>;
 
-/** Restores every row changed by blocks above `toBlock` on this chain, newest change first, then drops those entries. */
-export async function rollbackJournal(exec: Executor, chainId: number, toBlock: number): Promise<number> {
+/** A row a rollback restored (or removed): its table and primary key. */
+export interface UndoneRow {
+  table: string;
+  key: Record<string, unknown>;
+}
+
+/**
+ * Restores every row changed by blocks above `toBlock` on this chain, newest change first, then drops those entries.
+ * Returns the rows it touched (one per undo entry), for whoever keeps state derived from them outside the store.
+ */
+export async function rollbackJournal(
+  exec: Executor,
+  chainId: number,
+  toBlock: number,
+): Promise<UndoneRow[]> {
   const loose = exec as unknown as Loose;
   const entries = await exec
     .selectFrom('journal')
@@ -142,17 +155,19 @@ export async function rollbackJournal(exec: Executor, chainId: number, toBlock: 
     .where('block_number', '>', toBlock)
     .orderBy('id', 'desc')
     .execute();
+  const undone: UndoneRow[] = [];
   for (const e of entries) {
     const key = JSON.parse(e.row_key) as Record<string, unknown>;
     await whereKey(loose.deleteFrom(e.table_name), key).execute();
     if (e.old_row !== null) await loose.insertInto(e.table_name).values(JSON.parse(e.old_row)).execute();
+    undone.push({ table: e.table_name, key });
   }
   await exec
     .deleteFrom('journal')
     .where('chain_id', '=', chainId)
     .where('block_number', '>', toBlock)
     .execute();
-  return entries.length;
+  return undone;
 }
 
 /** Drops undo entries of blocks that can no longer be reorged away. */

@@ -132,8 +132,17 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
     },
 
     async rollback(chainId: number, toBlock: number): Promise<void> {
+      // Opt-ins the rollback restored: live fan-out must forget orphaned ones (and regain undone opt-outs).
+      const changedSubscriptions: { channel: string; subscriber: string }[] = [];
       await db.transaction().execute(async (tx) => {
         const undone = await rollbackJournal(tx, chainId, toBlock);
+        for (const u of undone) {
+          if (u.table === 'subscriptions')
+            changedSubscriptions.push({
+              channel: String(u.key.channel),
+              subscriber: String(u.key.subscriber),
+            });
+        }
         const removed = await tx
           .deleteFrom('inputs')
           .where('chain_id', '=', chainId)
@@ -146,10 +155,13 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           .where('chain_id', '=', chainId)
           .execute();
         logger.warn(
-          { chainId, toBlock, undoneRows: undone, removedInputs: Number(removed.numDeletedRows) },
+          { chainId, toBlock, undoneRows: undone.length, removedInputs: Number(removed.numDeletedRows) },
           'reorg rolled back',
         );
       });
+      if (changedSubscriptions.length && deps.onSubscriptions) {
+        deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
+      }
     },
   };
 }
