@@ -106,11 +106,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
             onSubscriptions: (rows) => {
               for (const r of rows) realtime.noteSubscription(r);
             },
-            onNotifications: (logs) => {
-              admission
-                .admitChainNotifications(logs)
-                .catch((err) => logger.error({ err }, 'chain notifications not admitted'));
-            },
+            notifications: admission.chainDoor,
           }),
           logger: logger.child({ component: 'indexer' }),
           registry: metrics.registry,

@@ -79,17 +79,13 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
       registry: new Registry(),
       limits: { perIp: null, perChannel: null },
     });
-    const pending: Promise<void>[] = [];
     const sink = createStoreChainSink({
       store,
       coreChainId: core.chainId,
       logger,
-      onNotifications: (logs: ChainLog[]) => {
-        pending.push(admission.admitChainNotifications(logs));
-      },
+      notifications: admission.chainDoor,
     });
     await indexToHeads(sink, [core, alias], { logger });
-    await Promise.all(pending);
     return { admission, events };
   }
 

@@ -135,7 +135,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       store,
       coreChainId: CORE_CHAIN_ID,
       logger,
-      onNotifications: () => {},
+      notifications: admission.chainDoor,
     });
     const chainLogs: ChainLog[] = logs.map((l) => ({
       chainId: CORE_CHAIN_ID,
@@ -158,7 +158,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       blocks: [],
       finalizedBlock: 10,
     });
-    await admission.admitChainNotifications(chainLogs);
     expect({ a: await feed(A), b: await feed(B) }).toEqual({ a: 1, b: 1 });
   });
 
@@ -171,7 +170,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       store,
       coreChainId: CORE_CHAIN_ID,
       logger,
-      onNotifications: () => {},
+      notifications: admission.chainDoor,
     });
     // The indexer had reached block 9 and now sees a reorg from block 10 on; the tx is re-mined in block 11.
     await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });
@@ -197,7 +196,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       blocks: [],
       finalizedBlock: 0,
     });
-    await admission.admitChainNotifications([remined]);
     // One transaction, one SendNotification: one item for A (the chain-admitted copy of the reorged log is undone).
     expect(await feed(A)).toBe(1);
   });
@@ -207,7 +205,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       store,
       coreChainId: CORE_CHAIN_ID,
       logger,
-      onNotifications: () => {},
+      notifications: admission.chainDoor,
     });
     const at = (blockNumber: number, blockHash: Hex): ChainLog => ({
       chainId: CORE_CHAIN_ID,
@@ -231,7 +229,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       blocks: [],
       finalizedBlock: 0,
     });
-    await admission.admitChainNotifications([first]);
     await sink.rollback(CORE_CHAIN_ID, 9);
     const remined = at(11, `0x${'ef'.repeat(32)}` as Hex);
     await sink.apply(CORE_CHAIN_ID, {
@@ -241,7 +238,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       blocks: [],
       finalizedBlock: 0,
     });
-    await admission.admitChainNotifications([remined]);
     expect(await feed(A)).toBe(1);
   });
 });

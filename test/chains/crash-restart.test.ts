@@ -39,8 +39,15 @@ beforeAll(async () => {
   comm = deployment.comm;
   core = deployment.core!;
   startBlock = deployment.startBlock;
-  const { comm: commArtifact } = await loadPushArtifacts();
+  const { comm: commArtifact, core: coreArtifact } = await loadPushArtifacts();
   const channel = accounts[1]!;
+  // A channel, so that the node admits the batches' notifications (its metadata is never fetched: no gateway).
+  await sendContractCall(chain, channel.privateKey, {
+    address: core,
+    abi: coreArtifact.abi,
+    functionName: 'createChannel',
+    args: [2, stringToHex('1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a')],
+  });
   for (let b = 0; b < BLOCKS; b++) {
     const users = Array.from(
       { length: PER_BLOCK },
@@ -161,8 +168,25 @@ describe('a node killed with SIGKILL mid-backfill', () => {
     try {
       const a = await projectionSnapshot(recovered.db);
       const b = await projectionSnapshot(fresh.db);
-      expect(a.inputs.length).toBe(BLOCKS * PER_BLOCK);
+      expect(a.inputs.length).toBeGreaterThan(BLOCKS * PER_BLOCK);
       expect(a).toEqual(b);
+      // Every recorded notification was admitted once, each to its one recipient: none lost at the kill.
+      const sent = await recovered.db
+        .selectFrom('inputs')
+        .select('key')
+        .where('event', '=', 'SendNotification')
+        .orderBy('key')
+        .execute();
+      const admitted = await recovered.db
+        .selectFrom('notifications')
+        .select('input_key')
+        .where('status', '=', 'admitted')
+        .orderBy('input_key')
+        .execute();
+      expect(sent).toHaveLength((BLOCKS / 2) * PER_BLOCK);
+      expect(admitted.map((n) => n.input_key)).toEqual(sent.map((s) => s.key));
+      const entries = await recovered.db.selectFrom('feed_entries').select('recipient').execute();
+      expect(entries).toHaveLength(sent.length);
     } finally {
       await recovered.close();
       await fresh.close();

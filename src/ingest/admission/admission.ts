@@ -21,6 +21,7 @@ import type { Store } from '../../store/index.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
 import { chainInputKey } from '../chain/inputs.js';
+import type { ChainNotificationDoor } from '../chain/sink.js';
 import { type TypedDataInput, type VerifierPool, verifyTypedSignature } from '../verify/index.js';
 import { createGroupCommit } from './batcher.js';
 import { type AdmissionChain, type ChainClient, createChainClient } from './chain-client.js';
@@ -116,9 +117,10 @@ export interface NotificationState {
 
 export interface Admission {
   admitPayload(body: PayloadBody, meta?: RequestMeta): Promise<AdmitResult>;
+  /** A recorded log on its own, in its own transaction (the indexer goes through `chainDoor`). */
   admitChainNotification(log: ChainLog): Promise<AdmitResult | null>;
-  /** For the chain sink's `onNotifications` hook: admits each in order; failures are logged, never thrown. */
-  admitChainNotifications(logs: readonly ChainLog[]): Promise<void>;
+  /** The chain sink's door: admits each SendNotification inside the batch's transaction, in log order. */
+  chainDoor: ChainNotificationDoor;
   subscribe(channel: string, body: SubscriptionBody, meta?: RequestMeta): Promise<SubscriptionResult>;
   unsubscribe(channel: string, body: SubscriptionBody, meta?: RequestMeta): Promise<SubscriptionResult>;
   /**
@@ -232,8 +234,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 
   async function existing(
     key: string,
+    exec: Executor = db,
   ): Promise<{ id: number; status: string; sender: string; identity: string } | undefined> {
-    return db
+    return exec
       .selectFrom('notifications')
       .select(['id', 'status', 'sender', 'identity'])
       .where('input_key', '=', key)
@@ -261,7 +264,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     recipient: string | null;
     content:
       | { kind: 'ready'; payload: NotificationPayload }
-      | { kind: 'later'; code: string; message: string };
+      | { kind: 'later'; code: string; message: string }
+      /** Not fetched yet: due for the retry loop at once (a chain batch's transaction never waits for a gateway). */
+      | { kind: 'fetch' };
   }
 
   /** A reorg of the origin's block deletes the notification row `id`. */
@@ -278,81 +283,85 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       .execute();
   }
 
+  type Filed = Awaited<ReturnType<typeof fileNotification>>;
+
+  /**
+   * Writes a verified notification in the caller's transaction (and files it when its content is known). Returns its
+   * id and the event to publish once that transaction commits.
+   */
+  async function storeIn(tx: Executor, n: NewNotification, t: number): Promise<{ id: number; event: Filed | null }> {
+    let event: Filed | null = null;
+    if (n.input) {
+      await tx
+        .insertInto('inputs')
+        .values({
+          key: n.key,
+          kind: 'http',
+          event: 'Payload',
+          chain_id: n.input.log.chainId,
+          block_number: n.input.log.blockNumber,
+          block_hash: n.input.log.blockHash,
+          log_index: n.input.log.logIndex,
+          tx_hash: n.input.log.txHash,
+          body: n.input.body,
+          ts: n.ts,
+          created_at: t,
+        })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+    }
+    const ready = n.content.kind === 'ready';
+    const inserted = await tx
+      .insertInto('notifications')
+      .values({
+        input_key: n.key,
+        channel: n.channel.channel,
+        sender: n.sender,
+        delegate: n.delegate,
+        chain_id: n.chainId,
+        source: n.source,
+        type: ready ? (n.content as { payload: NotificationPayload }).payload.data.type : 0,
+        ts: n.ts,
+        identity: n.identity,
+        recipient: n.requestRecipient,
+        payload: null,
+        recipients: null,
+        hidden: 0,
+        etime: null,
+        status: 'pending_content',
+        created_at: t,
+        idx: null,
+        content_attempts: n.content.kind === 'later' ? 1 : 0,
+        content_next_at: n.content.kind === 'later' ? nextAttemptAt(1, t, limits.contentRetry) : t,
+        content_error: n.content.kind === 'later' ? `${n.content.code}: ${n.content.message}` : null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const newId = Number(inserted.id);
+    if (n.origin?.journal) await journalNewNotification(tx, n.origin, newId);
+    if (n.content.kind === 'ready') {
+      event = await fileNotification(tx, n.origin, {
+        publicUrl,
+        id: newId,
+        ts: n.ts,
+        channel: n.channel,
+        sender: n.sender,
+        source: n.source,
+        proof: n.proof,
+        delegate: n.delegate,
+        payload: n.content.payload,
+        recipient: n.recipient,
+        epoch: Math.floor(t / 1000),
+      });
+    }
+    return { id: newId, event };
+  }
+
   /** Stores a verified notification (and files it when its content is known), then announces it. */
   async function store(n: NewNotification): Promise<AdmitResult> {
-    const t = now();
-    let event: Awaited<ReturnType<typeof fileNotification>> | null = null;
-    let id: number;
+    let stored: { id: number; event: Filed | null };
     try {
-      id = await deps.store.db.transaction().execute(async (trx) => {
-        const tx = trx;
-        if (n.input) {
-          await tx
-            .insertInto('inputs')
-            .values({
-              key: n.key,
-              kind: 'http',
-              event: 'Payload',
-              chain_id: n.input.log.chainId,
-              block_number: n.input.log.blockNumber,
-              block_hash: n.input.log.blockHash,
-              log_index: n.input.log.logIndex,
-              tx_hash: n.input.log.txHash,
-              body: n.input.body,
-              ts: n.ts,
-              created_at: t,
-            })
-            .onConflict((oc) => oc.column('key').doNothing())
-            .execute();
-        }
-        const ready = n.content.kind === 'ready';
-        const inserted = await tx
-          .insertInto('notifications')
-          .values({
-            input_key: n.key,
-            channel: n.channel.channel,
-            sender: n.sender,
-            delegate: n.delegate,
-            chain_id: n.chainId,
-            source: n.source,
-            type: ready ? (n.content as { payload: NotificationPayload }).payload.data.type : 0,
-            ts: n.ts,
-            identity: n.identity,
-            recipient: n.requestRecipient,
-            payload: null,
-            recipients: null,
-            hidden: 0,
-            etime: null,
-            status: 'pending_content',
-            created_at: t,
-            idx: null,
-            content_attempts: ready ? 0 : 1,
-            content_next_at: ready ? 0 : nextAttemptAt(1, t, limits.contentRetry),
-            content_error: ready
-              ? null
-              : `${(n.content as { code: string }).code}: ${(n.content as { message: string }).message}`,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        const newId = Number(inserted.id);
-        if (n.origin?.journal) await journalNewNotification(tx, n.origin, newId);
-        if (n.content.kind === 'ready') {
-          event = await fileNotification(tx, n.origin, {
-            publicUrl,
-            id: newId,
-            ts: n.ts,
-            channel: n.channel,
-            sender: n.sender,
-            source: n.source,
-            proof: n.proof,
-            delegate: n.delegate,
-            payload: n.content.payload,
-            recipient: n.recipient,
-            epoch: Math.floor(t / 1000),
-          });
-        }
-        return newId;
-      });
+      stored = await deps.store.db.transaction().execute((tx) => storeIn(tx, n, now()));
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // A concurrent request with the same proof won the race: same outcome, no second event.
@@ -360,8 +369,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       if (!row) throw err;
       return asResult(row, true);
     }
-    if (event) deps.bus.publish(event);
-    return { notificationId: id, status: event ? 'admitted' : 'pending_content', duplicate: false };
+    if (stored.event) deps.bus.publish(stored.event);
+    return { notificationId: stored.id, status: stored.event ? 'admitted' : 'pending_content', duplicate: false };
   }
 
   /** Every check of a payload request that needs neither the store nor the network; throws the first refusal. */
@@ -660,6 +669,87 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     });
   }
 
+  /**
+   * A SendNotification log, admitted inside the transaction that records it, in log order: the channel is checked
+   * as of that log (the batch's later events are not applied yet), and the notification commits with the log, its
+   * block and the cursor, so a crash cannot lose it between them. Content that needs the network (IPFS, subgraph)
+   * is stored as due and fetched by the retry loop after the commit. Null for a log admitted before (an `eip155:`
+   * request over HTTP may have brought it first).
+   */
+  async function admitChainIn(
+    tx: Executor,
+    log: ChainLog,
+    origin: WriteOrigin,
+  ): Promise<{ id: number; event: Filed | null } | null> {
+    const key = chainInputKey(log);
+    if (await existing(key, tx)) return null;
+    const chain = chainOf(log.chainId, 'chainId');
+    const channelAddress = String(log.args.channel ?? '').toLowerCase();
+    const recipient = String(log.args.recipient ?? '').toLowerCase();
+    const rawIdentity = String(log.args.identity ?? '');
+    const identityText = rewriteLegacyIdentity(rawIdentity, log.blockNumber, chain.npipBlock);
+    const identity: ParsedIdentity = parseIdentity(identityText, 'identity');
+    const { channel } = await resolveChannel(tx, deps.coreChainId, log.chainId, channelAddress, 'channel');
+    assertChannelCanSend(channel, 'channel');
+    const inline = identity.storageType === 0 || identity.storageType === 2;
+    return storeIn(
+      tx,
+      {
+        key,
+        input: null,
+        requestRecipient: null,
+        origin,
+        channel,
+        sender: `eip155:${log.chainId}:${channelAddress}`,
+        chainId: log.chainId,
+        source: sourceForChainId(log.chainId) ?? `eip155:${log.chainId}`,
+        proof: `eip155:${log.chainId}:${log.txHash}`,
+        delegate: null,
+        identity: identityText,
+        ts: log.timestamp * 1000,
+        recipient: /^0x[0-9a-f]{40}$/.test(recipient) ? recipient : null,
+        content: inline
+          ? await resolveContent(identity, deps, { retryMismatch: true, field: 'identity' })
+          : { kind: 'fetch' },
+      },
+      now(),
+    );
+  }
+
+  /** After a transaction that admitted chain logs commits: publish what was filed, fetch what waits for content. */
+  function afterChainCommit(stored: { event: Filed | null }[]): void {
+    for (const s of stored) if (s.event) deps.bus.publish(s.event);
+    if (stored.some((s) => !s.event)) {
+      retryPendingContent().catch((err) => logger.error({ err }, 'content retry round failed'));
+    }
+  }
+
+  const chainDoor: ChainNotificationDoor = {
+    async admit(tx, log, origin) {
+      const end = duration.startTimer({ door: 'chain' });
+      try {
+        const stored = await admitChainIn(tx, log, origin);
+        admitted.inc({
+          door: 'chain',
+          result: stored === null ? 'duplicate' : stored.event ? 'admitted' : 'pending_content',
+        });
+        return stored && (() => afterChainCommit([stored]));
+      } catch (err) {
+        if (!isPushError(err)) throw err;
+        // Refused (channel inactive, malformed identity…): the log stays recorded; the batch goes on.
+        admitted.inc({ door: 'chain', result: err.code });
+        logger.warn(
+          { chainId: log.chainId, tx: log.txHash, logIndex: log.logIndex, code: err.code },
+          `on-chain notification not admitted: ${err.message}`,
+        );
+        return null;
+      } finally {
+        end();
+      }
+    },
+  };
+
+  /** A recorded log admitted on its own (its batch was stored without a door; tests, tools). */
   async function admitChainInner(log: ChainLog): Promise<AdmitResult | null> {
     const key = chainInputKey(log);
     const dup = await existing(key);
@@ -667,32 +757,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     // The indexer records the log first; if a reorg removed it since, there is nothing to admit.
     const input = await db.selectFrom('inputs').select('key').where('key', '=', key).executeTakeFirst();
     if (!input) return null;
-    const chain = chainOf(log.chainId, 'chainId');
-    const channelAddress = String(log.args.channel ?? '').toLowerCase();
-    const recipient = String(log.args.recipient ?? '').toLowerCase();
-    const rawIdentity = String(log.args.identity ?? '');
-    const identityText = rewriteLegacyIdentity(rawIdentity, log.blockNumber, chain.npipBlock);
-    const identity: ParsedIdentity = parseIdentity(identityText, 'identity');
-    const { channel } = await resolveChannel(db, deps.coreChainId, log.chainId, channelAddress, 'channel');
-    assertChannelCanSend(channel, 'channel');
-    const content = await resolveContent(identity, deps, { retryMismatch: true, field: 'identity' });
-    return store({
-      key,
-      input: null,
-      requestRecipient: null,
-      // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
-      origin: { chainId: log.chainId, blockNumber: log.blockNumber, journal: true },
-      channel,
-      sender: `eip155:${log.chainId}:${channelAddress}`,
-      chainId: log.chainId,
-      source: sourceForChainId(log.chainId) ?? `eip155:${log.chainId}`,
-      proof: `eip155:${log.chainId}:${log.txHash}`,
-      delegate: null,
-      identity: identityText,
-      ts: log.timestamp * 1000,
-      recipient: /^0x[0-9a-f]{40}$/.test(recipient) ? recipient : null,
-      content,
-    });
+    const stored = await deps.store.db
+      .transaction()
+      .execute((tx) =>
+        // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
+        admitChainIn(tx, log, { chainId: log.chainId, blockNumber: log.blockNumber, journal: true }),
+      );
+    if (!stored) return asResult((await existing(key))!, true);
+    afterChainCommit([stored]);
+    return { notificationId: stored.id, status: stored.event ? 'admitted' : 'pending_content', duplicate: false };
   }
 
   async function retryOne(row: {
@@ -892,25 +965,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         () => admitChainInner(log),
         (r) => (r === null ? 'orphaned' : r.duplicate ? 'duplicate' : r.status),
       ),
-    async admitChainNotifications(logs) {
-      for (const log of logs) {
-        try {
-          await this.admitChainNotification(log);
-        } catch (err) {
-          const e = err as PushError;
-          logger.warn(
-            {
-              chainId: log.chainId,
-              tx: log.txHash,
-              logIndex: log.logIndex,
-              code: e?.code,
-              err: isPushError(err) ? undefined : err,
-            },
-            `on-chain notification not admitted: ${e?.message ?? String(err)}`,
-          );
-        }
-      }
-    },
+    chainDoor,
     subscribe: (channel, body, meta = {}) =>
       measured(
         'subscribe',

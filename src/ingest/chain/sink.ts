@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
 import type { Store } from '../../store/index.js';
-import { createWriter, pruneJournal, rollbackJournal, type Writer } from '../../store/writer.js';
+import {
+  createWriter,
+  type Executor,
+  pruneJournal,
+  rollbackJournal,
+  type WriteOrigin,
+  type Writer,
+} from '../../store/writer.js';
 import {
   applySubscriptionsBulk,
   readSubscriptionRows,
@@ -11,12 +18,24 @@ import {
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { recordChainInputs } from './inputs.js';
 
+/**
+ * Admits a SendNotification log inside the transaction of the batch that records it, after every earlier event of the
+ * batch is applied: the channel is judged as of that log, and the notification commits with the log and the cursor.
+ */
+export interface ChainNotificationDoor {
+  /** Returns what to run once the transaction commits (publish to the bus), or null when nothing was admitted. */
+  admit(tx: Executor, log: ChainLog, origin: WriteOrigin): Promise<(() => void) | null>;
+}
+
 export interface ChainSinkDeps {
   store: Store;
   coreChainId: number;
   logger: Logger;
-  /** Called after a batch commits with its newly recorded SendNotification events (for admission). */
-  onNotifications?: (logs: ChainLog[]) => void;
+  /**
+   * Admission's door for SendNotification logs (`admission.chainDoor`); without it they are recorded as inputs only
+   * (benchmarks, tools) and can be admitted later with `admitChainNotification`.
+   */
+  notifications?: ChainNotificationDoor;
   /** Called after a batch commits with the opt-in state it changed (for live fan-out indexes). */
   onSubscriptions?: (rows: SubscriptionRow[]) => void;
   now?: () => number;
@@ -61,6 +80,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       const logs = batch.logs.filter((l) => isHandledEvent(l, coreChainId));
       let fresh: ChainLog[] = [];
       const changedSubscriptions: { channel: string; subscriber: string }[] = [];
+      const committed: (() => void)[] = [];
       await db.transaction().execute(async (tx) => {
         const t = now();
         fresh = await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t);
@@ -75,8 +95,19 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         let w: Writer | undefined;
         // Invariant: a log whose input row already existed was applied before; replays change nothing.
         for (const log of fresh) {
-          if (log.event === 'SendNotification') continue;
           const journal = log.blockNumber > batch.finalizedBlock;
+          if (log.event === 'SendNotification') {
+            if (!deps.notifications) continue;
+            // Opt-ins before it decide its recipients' boxes.
+            await flush();
+            const after = await deps.notifications.admit(tx, log, {
+              chainId,
+              blockNumber: log.blockNumber,
+              journal,
+            });
+            if (after) committed.push(after);
+            continue;
+          }
           const bulk = !journal && isOptInEvent(log);
           if (!bulk) await flush();
           // One writer per block and journal mode: a backfill batch holds thousands of logs of a few blocks.
@@ -127,8 +158,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       if (changedSubscriptions.length && deps.onSubscriptions) {
         deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
       }
-      const notifications = fresh.filter((l) => l.event === 'SendNotification');
-      if (notifications.length && deps.onNotifications) deps.onNotifications(notifications);
+      for (const after of committed) after();
     },
 
     async rollback(chainId: number, toBlock: number): Promise<void> {
