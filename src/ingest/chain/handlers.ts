@@ -4,6 +4,8 @@ import { isPushError } from '../../errors.js';
 import { isZeroAddress, parseCaip, parseChannelIdentity } from '../../protocol/index.js';
 import type { Writer } from '../../store/writer.js';
 import { applySubscription, chainOrderKey, type SubscriptionCommand } from '../subscriptions.js';
+import { aliasInputs } from './alias-inputs.js';
+import type { ChainNotificationDoor } from './sink.js';
 
 export interface HandlerContext {
   w: Writer;
@@ -19,6 +21,10 @@ export interface HandlerContext {
    * flush them before any other event of the batch is applied (see `isOptInEvent`).
    */
   pendingSubscriptions?: SubscriptionCommand[];
+  /** Admission's door, for an alias's notifications applied when its handshake completes (see `aliasVerified`). */
+  notifications?: ChainNotificationDoor;
+  /** What to run once the batch commits (publishing what the door admitted). */
+  committed?: (() => void)[];
 }
 
 /** Events that only write opt-in state: they may be batched between the other events of a batch. */
@@ -104,6 +110,35 @@ function parseAliasTarget(s: string): { chainId: number | null; address: string 
   }
 }
 
+/**
+ * The handshake of `alias` (on `aliasChainId`) has just completed: what that chain recorded for the alias before —
+ * opt-ins and notifications set aside while the alias was not verified — is applied now, so the result does not depend
+ * on which chain the node indexed first. Written with the event that completed the handshake (a reorg of it undoes
+ * them); each is idempotent (last-writer-wins opt-ins, notifications keyed by their log). On the alias's own chain,
+ * only what comes before the current log: the rest of the batch follows in order.
+ */
+async function aliasVerified(ctx: HandlerContext, aliasChainId: number, alias: string): Promise<void> {
+  const { pendingSubscriptions: _bulk, ...direct } = ctx;
+  const before = aliasChainId === ctx.log.chainId ? ctx.log : undefined;
+  for (const log of await aliasInputs(ctx.w.db, aliasChainId, alias, before)) {
+    if (log.event !== 'SendNotification') {
+      await applyChainEvent({ ...direct, log });
+      continue;
+    }
+    if (!ctx.notifications) continue;
+    const origin = ctx.w.origin ?? {
+      chainId: ctx.log.chainId,
+      blockNumber: ctx.log.blockNumber,
+      journal: false,
+    };
+    const after = await ctx.notifications.admit(ctx.w.db, log, origin);
+    if (after) ctx.committed?.push(after);
+  }
+}
+
+const verified = (row: { declared: number; confirmed: number } | undefined) =>
+  row !== undefined && row.declared === 1 && row.confirmed === 1;
+
 async function channelAlias(ctx: HandlerContext): Promise<void> {
   const { log, w } = ctx;
   const emitter = addr(log.args._channelOwnerAddress);
@@ -146,6 +181,8 @@ async function channelAlias(ctx: HandlerContext): Promise<void> {
       confirm_proof: confirmed ? (existing?.confirm_proof ?? null) : null,
       updated_at: now,
     });
+    if (confirmed && !(existing?.channel === emitter && verified(existing)))
+      await aliasVerified(ctx, target.chainId, target.address);
     return;
   }
   // Step 2, confirmed by the alias on its own chain: "<core channel>" (bare, legacy) or "eip155:<core>:<channel>".
@@ -163,6 +200,8 @@ async function channelAlias(ctx: HandlerContext): Promise<void> {
     confirm_proof: proofOf(log),
     updated_at: now,
   });
+  if (declared && !(existing?.channel === target.address && verified(existing)))
+    await aliasVerified(ctx, log.chainId, emitter);
 }
 
 async function removeChannelAlias(ctx: HandlerContext): Promise<void> {

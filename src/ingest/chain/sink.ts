@@ -49,6 +49,14 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
   const { store, coreChainId, logger } = deps;
   const now = deps.now ?? Date.now;
   const db = store.db;
+  // Batches of all chains are applied one at a time: an alias chain's batch must see a handshake the core chain's
+  // batch completed, or be seen by it (aliasVerified in handlers.ts); on Postgres they would otherwise overlap.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  };
 
   return {
     async getCursor(chainId: number): Promise<ChainCursor | null> {
@@ -76,122 +84,127 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       };
     },
 
-    async apply(chainId: number, batch: ChainBatch): Promise<void> {
-      const logs = batch.logs.filter((l) => isHandledEvent(l, coreChainId));
-      let fresh: ChainLog[] = [];
-      const changedSubscriptions: { channel: string; subscriber: string }[] = [];
-      const committed: (() => void)[] = [];
-      await db.transaction().execute(async (tx) => {
-        const t = now();
-        fresh = await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t);
-        // Opt-ins of finalised blocks are applied in bulk (the backfill's hot path); the buffer is flushed before
-        // any other event, so every event still sees the state of all events before it.
-        const pending: SubscriptionCommand[] = [];
-        const flush = async () => {
-          if (pending.length === 0) return;
-          for (const c of await applySubscriptionsBulk(tx, pending)) changedSubscriptions.push(c);
-          pending.length = 0;
-        };
-        let w: Writer | undefined;
-        // Invariant: a log whose input row already existed was applied before; replays change nothing.
-        for (const log of fresh) {
-          const journal = log.blockNumber > batch.finalizedBlock;
-          if (log.event === 'SendNotification') {
-            if (!deps.notifications) continue;
-            // Opt-ins before it decide its recipients' boxes.
-            await flush();
-            const after = await deps.notifications.admit(tx, log, {
-              chainId,
-              blockNumber: log.blockNumber,
-              journal,
-            });
-            if (after) committed.push(after);
-            continue;
-          }
-          const bulk = !journal && isOptInEvent(log);
-          if (!bulk) await flush();
-          // One writer per block and journal mode: a backfill batch holds thousands of logs of a few blocks.
-          if (!w || w.origin?.blockNumber !== log.blockNumber || w.origin.journal !== journal) {
-            w = createWriter(tx, { chainId, blockNumber: log.blockNumber, journal });
-          }
-          await applyChainEvent({
-            w,
-            log,
-            batch: logs,
-            coreChainId,
-            logger,
-            changedSubscriptions,
-            ...(bulk ? { pendingSubscriptions: pending } : {}),
-          });
-        }
-        await flush();
-        for (const b of batch.blocks) {
-          await tx
-            .insertInto('blocks')
-            .values({
-              chain_id: chainId,
-              number: b.number,
-              hash: b.hash,
-              parent_hash: b.parentHash,
-              timestamp: b.timestamp,
-            })
-            .onConflict((oc) =>
-              oc
-                .columns(['chain_id', 'number'])
-                .doUpdateSet({ hash: b.hash, parent_hash: b.parentHash, timestamp: b.timestamp }),
-            )
-            .execute();
-        }
-        // The block at the finalised height stays: it anchors the reorg check of the first unfinalised block.
-        await tx
-          .deleteFrom('blocks')
-          .where('chain_id', '=', chainId)
-          .where((eb) => eb.or([eb('number', '<', batch.finalizedBlock), eb('number', '>', batch.toBlock)]))
-          .execute();
-        await pruneJournal(tx, chainId, batch.finalizedBlock);
-        await tx
-          .insertInto('chain_cursors')
-          .values({ chain_id: chainId, block: batch.toBlock, updated_at: t })
-          .onConflict((oc) => oc.column('chain_id').doUpdateSet({ block: batch.toBlock, updated_at: t }))
-          .execute();
-      });
-      if (changedSubscriptions.length && deps.onSubscriptions) {
-        deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
-      }
-      for (const after of committed) after();
-    },
-
-    async rollback(chainId: number, toBlock: number): Promise<void> {
-      // Opt-ins the rollback restored: live fan-out must forget orphaned ones (and regain undone opt-outs).
-      const changedSubscriptions: { channel: string; subscriber: string }[] = [];
-      await db.transaction().execute(async (tx) => {
-        const undone = await rollbackJournal(tx, chainId, toBlock);
-        for (const u of undone) {
-          if (u.table === 'subscriptions')
-            changedSubscriptions.push({
-              channel: String(u.key.channel),
-              subscriber: String(u.key.subscriber),
-            });
-        }
-        const removed = await tx
-          .deleteFrom('inputs')
-          .where('chain_id', '=', chainId)
-          .where('block_number', '>', toBlock)
-          .executeTakeFirst();
-        await tx.deleteFrom('blocks').where('chain_id', '=', chainId).where('number', '>', toBlock).execute();
-        await tx
-          .updateTable('chain_cursors')
-          .set({ block: toBlock, updated_at: now() })
-          .where('chain_id', '=', chainId)
-          .execute();
-        logger.warn(
-          { chainId, toBlock, undoneRows: undone.length, removedInputs: Number(removed.numDeletedRows) },
-          'reorg rolled back',
-        );
-      });
-      if (changedSubscriptions.length && deps.onSubscriptions) {
-        deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
-      }
-    },
+    apply: (chainId, batch) => serial(() => apply(chainId, batch)),
+    rollback: (chainId, toBlock) => serial(() => rollback(chainId, toBlock)),
   };
+
+  async function apply(chainId: number, batch: ChainBatch): Promise<void> {
+    const logs = batch.logs.filter((l) => isHandledEvent(l, coreChainId));
+    let fresh: ChainLog[] = [];
+    const changedSubscriptions: { channel: string; subscriber: string }[] = [];
+    const committed: (() => void)[] = [];
+    await db.transaction().execute(async (tx) => {
+      const t = now();
+      fresh = await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t);
+      // Opt-ins of finalised blocks are applied in bulk (the backfill's hot path); the buffer is flushed before
+      // any other event, so every event still sees the state of all events before it.
+      const pending: SubscriptionCommand[] = [];
+      const flush = async () => {
+        if (pending.length === 0) return;
+        for (const c of await applySubscriptionsBulk(tx, pending)) changedSubscriptions.push(c);
+        pending.length = 0;
+      };
+      let w: Writer | undefined;
+      // Invariant: a log whose input row already existed was applied before; replays change nothing.
+      for (const log of fresh) {
+        const journal = log.blockNumber > batch.finalizedBlock;
+        if (log.event === 'SendNotification') {
+          if (!deps.notifications) continue;
+          // Opt-ins before it decide its recipients' boxes.
+          await flush();
+          const after = await deps.notifications.admit(tx, log, {
+            chainId,
+            blockNumber: log.blockNumber,
+            journal,
+          });
+          if (after) committed.push(after);
+          continue;
+        }
+        const bulk = !journal && isOptInEvent(log);
+        if (!bulk) await flush();
+        // One writer per block and journal mode: a backfill batch holds thousands of logs of a few blocks.
+        if (!w || w.origin?.blockNumber !== log.blockNumber || w.origin.journal !== journal) {
+          w = createWriter(tx, { chainId, blockNumber: log.blockNumber, journal });
+        }
+        await applyChainEvent({
+          w,
+          log,
+          batch: logs,
+          coreChainId,
+          logger,
+          changedSubscriptions,
+          committed,
+          ...(deps.notifications ? { notifications: deps.notifications } : {}),
+          ...(bulk ? { pendingSubscriptions: pending } : {}),
+        });
+      }
+      await flush();
+      for (const b of batch.blocks) {
+        await tx
+          .insertInto('blocks')
+          .values({
+            chain_id: chainId,
+            number: b.number,
+            hash: b.hash,
+            parent_hash: b.parentHash,
+            timestamp: b.timestamp,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['chain_id', 'number'])
+              .doUpdateSet({ hash: b.hash, parent_hash: b.parentHash, timestamp: b.timestamp }),
+          )
+          .execute();
+      }
+      // The block at the finalised height stays: it anchors the reorg check of the first unfinalised block.
+      await tx
+        .deleteFrom('blocks')
+        .where('chain_id', '=', chainId)
+        .where((eb) => eb.or([eb('number', '<', batch.finalizedBlock), eb('number', '>', batch.toBlock)]))
+        .execute();
+      await pruneJournal(tx, chainId, batch.finalizedBlock);
+      await tx
+        .insertInto('chain_cursors')
+        .values({ chain_id: chainId, block: batch.toBlock, updated_at: t })
+        .onConflict((oc) => oc.column('chain_id').doUpdateSet({ block: batch.toBlock, updated_at: t }))
+        .execute();
+    });
+    if (changedSubscriptions.length && deps.onSubscriptions) {
+      deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
+    }
+    for (const after of committed) after();
+  }
+
+  async function rollback(chainId: number, toBlock: number): Promise<void> {
+    // Opt-ins the rollback restored: live fan-out must forget orphaned ones (and regain undone opt-outs).
+    const changedSubscriptions: { channel: string; subscriber: string }[] = [];
+    await db.transaction().execute(async (tx) => {
+      const undone = await rollbackJournal(tx, chainId, toBlock);
+      for (const u of undone) {
+        if (u.table === 'subscriptions')
+          changedSubscriptions.push({
+            channel: String(u.key.channel),
+            subscriber: String(u.key.subscriber),
+          });
+      }
+      const removed = await tx
+        .deleteFrom('inputs')
+        .where('chain_id', '=', chainId)
+        .where('block_number', '>', toBlock)
+        .executeTakeFirst();
+      await tx.deleteFrom('blocks').where('chain_id', '=', chainId).where('number', '>', toBlock).execute();
+      await tx
+        .updateTable('chain_cursors')
+        .set({ block: toBlock, updated_at: now() })
+        .where('chain_id', '=', chainId)
+        .execute();
+      logger.warn(
+        { chainId, toBlock, undoneRows: undone.length, removedInputs: Number(removed.numDeletedRows) },
+        'reorg rolled back',
+      );
+    });
+    if (changedSubscriptions.length && deps.onSubscriptions) {
+      deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
+    }
+  }
 }

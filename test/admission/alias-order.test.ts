@@ -1,0 +1,165 @@
+/**
+ * The chains are indexed independently, so the alias chain may be indexed before the core chain's alias declaration:
+ * the alias's opt-ins and notifications set aside then are applied when the handshake completes, and the final state
+ * does not depend on which chain was indexed first.
+ */
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Hex } from 'viem';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainLog } from '../../src/chains/types.js';
+import { createAdmission } from '../../src/ingest/admission/index.js';
+import { createBus } from '../../src/ingest/bus.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { storeBackends } from '../support/store-backends.js';
+import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
+
+const logger = pino({ level: 'silent' });
+const CH = 1;
+const ALIAS = 3;
+const USER = 11;
+const T0 = 1_700_000_000; // seconds
+
+let n = 0;
+function log(
+  chainId: number,
+  contract: 'core' | 'comm',
+  event: string,
+  blockNumber: number,
+  timestamp: number,
+  args: Record<string, unknown>,
+): ChainLog {
+  n += 1;
+  return {
+    chainId,
+    blockNumber,
+    blockHash:
+      `0x${chainId.toString(16).padStart(8, '0')}${blockNumber.toString(16).padStart(56, '0')}` as Hex,
+    logIndex: n,
+    txHash: `0x${n.toString(16).padStart(64, '0')}` as Hex,
+    txIndex: 0,
+    address: (contract === 'core'
+      ? '0x5ab1520e2bd519bdab2e1347eee81c00a77f4946'
+      : chainId === CORE_CHAIN_ID
+        ? CORE_COMM
+        : ALIAS_COMM
+    ).toLowerCase() as Hex,
+    contract,
+    event,
+    args,
+    timestamp,
+    topic0: '0x00' as Hex,
+  };
+}
+
+// Core chain: the channel is created and declares its alias at T0.
+const coreLogs = [
+  log(CORE_CHAIN_ID, 'core', 'AddChannel', 100, T0, {
+    channel: addr(CH),
+    channelType: 2n,
+    identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+  }),
+  log(CORE_CHAIN_ID, 'comm', 'ChannelAlias', 100, T0, {
+    _chainName: 'POLYGON_TEST_AMOY',
+    _chainID: BigInt(CORE_CHAIN_ID),
+    _channelOwnerAddress: addr(CH),
+    _ethereumChannelAddress: `eip155:${ALIAS_CHAIN_ID}:${addr(ALIAS)}`,
+  }),
+];
+// Alias chain, later in time: the alias confirms, a user opts in there, the alias sends a broadcast.
+const aliasLogs = [
+  log(ALIAS_CHAIN_ID, 'comm', 'ChannelAlias', 50, T0 + 60, {
+    _chainName: 'ETH_TEST_SEPOLIA',
+    _chainID: BigInt(ALIAS_CHAIN_ID),
+    _channelOwnerAddress: addr(ALIAS),
+    _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
+  }),
+  log(ALIAS_CHAIN_ID, 'comm', 'Subscribe', 51, T0 + 120, { channel: addr(ALIAS), user: addr(USER) }),
+  log(ALIAS_CHAIN_ID, 'comm', 'SendNotification', 52, T0 + 180, {
+    channel: addr(ALIAS),
+    recipient: addr(ALIAS),
+    identity: '0+1+Hello+from the alias chain',
+  }),
+];
+
+describe.each(storeBackends())('alias chain indexed before/after the core chain on $name', (backend) => {
+  afterAll(() => backend.cleanup());
+
+  async function run(order: 'core-first' | 'alias-first') {
+    const store = await backend.open();
+    const admission = createAdmission({
+      store,
+      coreChainId: CORE_CHAIN_ID,
+      chains: [
+        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
+        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
+      ],
+      bus: createBus({ logger }),
+      logger,
+      registry: new Registry(),
+      limits: { perIp: null, perChannel: null },
+      now: () => (T0 + 3600) * 1000,
+    });
+    const sink = createStoreChainSink({
+      store,
+      coreChainId: CORE_CHAIN_ID,
+      logger,
+      notifications: admission.chainDoor,
+    });
+    // Each chain's batch (its notifications admitted with it) commits before the other chain's batch.
+    const core = async () => {
+      await sink.apply(CORE_CHAIN_ID, {
+        fromBlock: 100,
+        toBlock: 100,
+        logs: coreLogs,
+        blocks: [],
+        finalizedBlock: 100,
+      });
+    };
+    const alias = async () => {
+      await sink.apply(ALIAS_CHAIN_ID, {
+        fromBlock: 50,
+        toBlock: 52,
+        logs: aliasLogs,
+        blocks: [],
+        finalizedBlock: 52,
+      });
+    };
+    if (order === 'core-first') {
+      await core();
+      await alias();
+    } else {
+      await alias();
+      await core();
+    }
+    const sub = await store.db
+      .selectFrom('subscriptions')
+      .select(['channel', 'subscriber', 'subscribed'])
+      .where('subscriber', '=', addr(USER))
+      .execute();
+    const notifications = await store.db.selectFrom('notifications').select(['id', 'channel']).execute();
+    const inbox = await listUserFeed(store.db, {
+      user: addr(USER),
+      box: 'inbox',
+      limit: 10,
+      now: (T0 + 3600) * 1000,
+    });
+    return {
+      subscriptions: sub.map((s) => ({ ...s, subscribed: Number(s.subscribed) })),
+      notifications: notifications.length,
+      inbox: inbox.feeds.length,
+    };
+  }
+
+  it('gives the same opt-ins and notifications whichever chain the indexer reached first', async () => {
+    const coreFirst = await run('core-first');
+    expect(coreFirst).toEqual({
+      subscriptions: [{ channel: addr(CH), subscriber: addr(USER), subscribed: 1 }],
+      notifications: 1,
+      inbox: 1,
+    });
+    const aliasFirst = await run('alias-first');
+    expect(aliasFirst).toEqual(coreFirst);
+  });
+});
