@@ -3,7 +3,6 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import { createIpfsClient } from '../../src/content/ipfs.js';
 import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
 import {

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ChainLog, Hex } from '../../chains/types.js';
 import { nextAttemptAt } from '../../content/retry.js';
-import { isPushError, type PushError, pushError } from '../../errors.js';
+import { isPushError, pushError } from '../../errors.js';
 import {
   commDomain,
   DATA_TYPES,
@@ -289,7 +289,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
    * Writes a verified notification in the caller's transaction (and files it when its content is known). Returns its
    * id and the event to publish once that transaction commits.
    */
-  async function storeIn(tx: Executor, n: NewNotification, t: number): Promise<{ id: number; event: Filed | null }> {
+  async function storeIn(
+    tx: Executor,
+    n: NewNotification,
+    t: number,
+  ): Promise<{ id: number; event: Filed | null }> {
     let event: Filed | null = null;
     if (n.input) {
       await tx
@@ -370,7 +374,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return asResult(row, true);
     }
     if (stored.event) deps.bus.publish(stored.event);
-    return { notificationId: stored.id, status: stored.event ? 'admitted' : 'pending_content', duplicate: false };
+    return {
+      notificationId: stored.id,
+      status: stored.event ? 'admitted' : 'pending_content',
+      duplicate: false,
+    };
   }
 
   /** Every check of a payload request that needs neither the store nor the network; throws the first refusal. */
@@ -757,15 +765,17 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     // The indexer records the log first; if a reorg removed it since, there is nothing to admit.
     const input = await db.selectFrom('inputs').select('key').where('key', '=', key).executeTakeFirst();
     if (!input) return null;
-    const stored = await deps.store.db
-      .transaction()
-      .execute((tx) =>
-        // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
-        admitChainIn(tx, log, { chainId: log.chainId, blockNumber: log.blockNumber, journal: true }),
-      );
+    const stored = await deps.store.db.transaction().execute((tx) =>
+      // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
+      admitChainIn(tx, log, { chainId: log.chainId, blockNumber: log.blockNumber, journal: true }),
+    );
     if (!stored) return asResult((await existing(key))!, true);
     afterChainCommit([stored]);
-    return { notificationId: stored.id, status: stored.event ? 'admitted' : 'pending_content', duplicate: false };
+    return {
+      notificationId: stored.id,
+      status: stored.event ? 'admitted' : 'pending_content',
+      duplicate: false,
+    };
   }
 
   async function retryOne(row: {
