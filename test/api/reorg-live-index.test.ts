@@ -22,8 +22,8 @@ import {
   sdkSend,
   seedChannel,
 } from '../admission/support.js';
-import { logger, testPushApp } from './fixtures.js';
 import { storeBackends } from '../support/store-backends.js';
+import { logger, testPushApp } from './fixtures.js';
 
 const CH = 1;
 const U = 14;
