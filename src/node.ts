@@ -119,6 +119,11 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
           store,
           ipfs,
           publicUrl: config.publicUrl,
+          coreChainId: config.coreChainId,
+          notifications: admission.chainDoor,
+          onSubscriptions: (rows) => {
+            for (const r of rows) realtime.noteSubscription(r);
+          },
           logger: logger.child({ component: 'channel-metadata' }),
           registry: metrics.registry,
         })

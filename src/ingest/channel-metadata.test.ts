@@ -286,3 +286,80 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
     ]);
   });
 });
+
+describe.each(storeBackends())('an alias handshake completed by channel metadata on $name', (backend) => {
+  afterAll(() => backend.cleanup());
+  const CORE = 11155111;
+  const USER = '0x00000000000000000000000000000000000000aa';
+
+  it('applies the alias chain opt-ins recorded before the metadata declared the alias', async () => {
+    const store = await backend.open();
+    const logger = pino({ level: 'silent' });
+    const at = (logIndex: number, event: string, args: Record<string, unknown>): ChainLog => ({
+      chainId: 80002,
+      blockNumber: 7,
+      blockHash: `0x${'ab'.repeat(32)}`,
+      logIndex,
+      txHash: `0x${logIndex.toString(16).padStart(64, '0')}`,
+      txIndex: logIndex,
+      address: `0x${'22'.repeat(20)}`,
+      contract: 'comm',
+      event,
+      args,
+      timestamp: 1_700_000_000,
+      topic0: `0x${'00'.repeat(32)}`,
+    });
+    // The alias chain is indexed first: the alias confirms, a user opts in to it (set aside: not verified yet).
+    const sink = createStoreChainSink({ store, coreChainId: CORE, logger });
+    await sink.apply(80002, {
+      fromBlock: 7,
+      toBlock: 7,
+      blocks: [],
+      finalizedBlock: 7,
+      logs: [
+        at(0, 'ChannelAlias', {
+          _chainName: 'POLYGON_TEST_AMOY',
+          _chainID: 80002n,
+          _channelOwnerAddress: ALIAS,
+          _ethereumChannelAddress: CH,
+        }),
+        at(1, 'Subscribe', { channel: ALIAS, user: USER }),
+      ],
+    });
+    expect(await store.db.selectFrom('subscriptions').selectAll().execute()).toEqual([]);
+
+    // Then the core channel's metadata declares it: the handshake completes, the opt-in counts.
+    const cid = await gateway.add(
+      JSON.stringify({
+        name: 'Gamma',
+        info: 'i',
+        url: 'https://g.example',
+        icon: 'data:image/png;base64,iVBORw0KGgo=',
+        aliasDetails: { 'eip155:80002': ALIAS },
+        tags: [],
+      }),
+    );
+    await addChannel(store, CH, cid);
+    const announced: string[] = [];
+    const ipfs = createIpfsClient({ gateways: [gateway.gatewayUrl], timeoutMs: 2_000, maxBytes: 1 << 20 });
+    const w = createChannelMetadataWorker({
+      store,
+      ipfs,
+      logger,
+      now: () => 1_000,
+      coreChainId: CORE,
+      onSubscriptions: (rows) => {
+        for (const r of rows) announced.push(`${r.channel}|${r.subscriber}|${r.subscribed}`);
+      },
+    });
+    expect(await w.runOnce()).toBe(1);
+    const subs = await store.db
+      .selectFrom('subscriptions')
+      .select(['channel', 'subscriber', 'subscribed'])
+      .execute();
+    expect(subs.map((s) => ({ ...s, subscribed: Number(s.subscribed) }))).toEqual([
+      { channel: CH, subscriber: USER, subscribed: 1 },
+    ]);
+    expect(announced).toEqual([`${CH}|${USER}|true`]);
+  });
+});

@@ -9,6 +9,9 @@ import { channelIconLink, FEED_LIMITS } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
 import type { DB } from '../store/schema.js';
 import { createWriter, type WriteOrigin } from '../store/writer.js';
+import { applyVerifiedAlias } from './chain/handlers.js';
+import type { ChainNotificationDoor } from './chain/sink.js';
+import { readSubscriptionRows, type SubscriptionRow } from './subscriptions.js';
 
 export interface ChannelMetadataWorkerDeps {
   store: Store;
@@ -24,6 +27,19 @@ export interface ChannelMetadataWorkerDeps {
   now?: () => number;
   /** The node's public URL, for icon links in feed items. */
   publicUrl?: string;
+  /**
+   * For a declaration that completes an alias handshake (its confirmation was indexed first): the core chain, admission's
+   * door for the alias's notifications, and live fan-out's hook for its opt-ins (see `applyVerifiedAlias`).
+   */
+  coreChainId?: number;
+  notifications?: ChainNotificationDoor;
+  onSubscriptions?: (rows: SubscriptionRow[]) => void;
+}
+
+/** What an alias handshake completed by metadata applied, to announce once its transaction commits. */
+interface AliasEffects {
+  subscriptions: { channel: string; subscriber: string }[];
+  committed: (() => void)[];
 }
 
 /** Errors that retrying cannot fix: the content is verified but not valid metadata, or the CID is unusable. */
@@ -70,6 +86,7 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
     row: { channel: string; metadata_attempts: number },
     cid: string,
     meta: ParsedChannelMetadata,
+    effects: AliasEffects,
   ): Promise<boolean> {
     // Lock the row (Postgres) so a concurrent chain batch cannot change it between this check and the writes.
     const current = await tx
@@ -150,6 +167,20 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
         confirm_proof: confirmed ? (existing?.confirm_proof ?? null) : null,
         updated_at: now(),
       });
+      if (confirmed && !existing?.declared && deps.coreChainId !== undefined) {
+        await applyVerifiedAlias(
+          {
+            w,
+            coreChainId: deps.coreChainId,
+            logger,
+            changedSubscriptions: effects.subscriptions,
+            committed: effects.committed,
+            ...(deps.notifications ? { notifications: deps.notifications } : {}),
+          },
+          chainId,
+          address,
+        );
+      }
     }
     return true;
   }
@@ -164,7 +195,13 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
       .where('metadata_status', '=', 'pending');
     try {
       const meta = parseChannelMetadata(await ipfs.fetchJson(cid, { signal: abort.signal }));
-      const written = await store.db.transaction().execute((tx) => applyMetadata(tx, row, cid, meta));
+      const effects: AliasEffects = { subscriptions: [], committed: [] };
+      const written = await store.db
+        .transaction()
+        .execute((tx) => applyMetadata(tx, row, cid, meta, effects));
+      for (const after of effects.committed) after();
+      if (effects.subscriptions.length && deps.onSubscriptions)
+        deps.onSubscriptions(await readSubscriptionRows(store.db, effects.subscriptions));
       if (!written) {
         logger.debug({ channel: row.channel, cid }, 'channel metadata no longer current: not written');
         return;

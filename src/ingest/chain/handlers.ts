@@ -118,21 +118,38 @@ function parseAliasTarget(s: string): { chainId: number | null; address: string 
  * only what comes before the current log: the rest of the batch follows in order.
  */
 async function aliasVerified(ctx: HandlerContext, aliasChainId: number, alias: string): Promise<void> {
-  const { pendingSubscriptions: _bulk, ...direct } = ctx;
-  const before = aliasChainId === ctx.log.chainId ? ctx.log : undefined;
-  for (const log of await aliasInputs(ctx.w.db, aliasChainId, alias, before)) {
+  const { pendingSubscriptions: _bulk, log: completing, batch: _batch, ...base } = ctx;
+  await applyVerifiedAlias(base, aliasChainId, alias, completing);
+}
+
+/** What `applyVerifiedAlias` writes with: the writer of the change that completed the handshake, and its hooks. */
+export type AliasReplayContext = Omit<HandlerContext, 'log' | 'batch' | 'pendingSubscriptions'>;
+
+/**
+ * Applies what `aliasChainId` recorded for `alias` (see alias-inputs.ts), up to `completing` when that change is a
+ * log of the same chain. For every writer that can complete a handshake: the ChannelAlias handlers, and channel
+ * metadata that declares an alias whose confirmation was indexed first.
+ */
+export async function applyVerifiedAlias(
+  base: AliasReplayContext,
+  aliasChainId: number,
+  alias: string,
+  completing?: Pick<ChainLog, 'chainId' | 'blockNumber' | 'logIndex'>,
+): Promise<void> {
+  const before = completing?.chainId === aliasChainId ? completing : undefined;
+  for (const log of await aliasInputs(base.w.db, aliasChainId, alias, before)) {
     if (log.event !== 'SendNotification') {
-      await applyChainEvent({ ...direct, log });
+      await applyChainEvent({ ...base, log, batch: [] });
       continue;
     }
-    if (!ctx.notifications) continue;
-    const origin = ctx.w.origin ?? {
-      chainId: ctx.log.chainId,
-      blockNumber: ctx.log.blockNumber,
+    if (!base.notifications) continue;
+    const origin = base.w.origin ?? {
+      chainId: completing?.chainId ?? log.chainId,
+      blockNumber: completing?.blockNumber ?? log.blockNumber,
       journal: false,
     };
-    const after = await ctx.notifications.admit(ctx.w.db, log, origin);
-    if (after) ctx.committed?.push(after);
+    const after = await base.notifications.admit(base.w.db, log, origin);
+    if (after) base.committed?.push(after);
   }
 }
 
