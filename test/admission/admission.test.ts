@@ -444,6 +444,21 @@ describe.each(storeBackends())('admission on $name', (backend) => {
     expect((await spam(12)).feeds).toEqual([]);
   });
 
+  it("keeps a delegate's name on late IPFS content when it is filed", async () => {
+    await store.db
+      .insertInto('delegates')
+      .values({ chain_id: CORE_CHAIN_ID, channel: addr(CH), delegate: addr(DELEGATE), added_at: 0 })
+      .execute();
+    const json = sdkPayloadJson(coreCaip(CH), { title: `late by a delegate ${backend.name}` });
+    const cid = await cidOf(json);
+    const body = await sdkSend(DELEGATE, CORE_CHAIN_ID, addr(CH), { identity: `1+${cid}` });
+    expect(await admission.admitPayload(body)).toMatchObject({ status: 'pending_content' });
+    await gateway.add(json);
+    clock += 60 * 60_000;
+    await admission.retryPendingContent();
+    expect(events.map((e) => e.notification.delegate)).toEqual([addr(DELEGATE)]);
+  });
+
   it('gives up on content after the bounded attempts, visibly', async () => {
     const cid = await cidOf(`never pinned ${backend.name}`);
     const r = await admission.admitPayload(

@@ -788,6 +788,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     source: string;
     ts: number;
     recipient: string | null;
+    delegate: string | null;
   }): Promise<void> {
     // An off-chain payload's row holds its request; a chain key also names a recorded input (the log, or the
     // request that brought its proof), which says where the notification came from.
@@ -900,7 +901,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         sender: row.sender,
         source: row.source,
         proof,
-        delegate: null,
+        delegate: row.delegate,
         payload,
         recipient,
         epoch: Math.floor(t / 1000),
@@ -929,6 +930,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           'source',
           'ts',
           'recipient',
+          'delegate',
         ])
         .where('status', '=', 'pending_content')
         .where('content_next_at', '<=', now())
