@@ -1,7 +1,9 @@
 /**
  * The store half of the indexer benchmark, without a chain: synthetic Comm logs (SendNotification + Subscribe, as
  * bench/indexer/run.ts emits them) applied to the store sink in indexer-sized batches.
- *   npx tsx bench/indexer/sink.ts [--events 100000] [--per-block 500] [--blocks-per-batch 20] [--postgres]
+ *   npx tsx bench/indexer/sink.ts [--events 100000] [--per-block 500] [--blocks-per-batch 20] [--postgres] [--admission]
+ * `--admission`: the SendNotification logs are admitted in the batch's transaction as the node does (the channel
+ * exists; each is a targeted notification filed to its recipient), instead of only recorded.
  * Prints wall and CPU µs per event for the whole apply next to the wall time per event the whole indexer may take
  * to reach 0.8× of a raw ceiling of `--ceiling` events/s (default 33,000, measured on a quiet machine).
  */
@@ -10,10 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { keccak256, toHex } from 'viem';
 import type { ChainBatch, ChainLog, Hex } from '../../src/chains/types.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { createAdmission } from '../../src/ingest/admission/index.js';
+import { createBus } from '../../src/ingest/bus.js';
+import { type ChainNotificationDoor, createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { openStore } from '../../src/store/index.js';
+import { testChannelRow } from '../../test/support/channel-row.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -25,6 +31,7 @@ const PER_BLOCK = Number(opt('per-block', '500'));
 const BLOCKS_PER_BATCH = Number(opt('blocks-per-batch', '20'));
 const CEILING = Number(opt('ceiling', '33000'));
 const POSTGRES = args.includes('--postgres');
+const ADMISSION = args.includes('--admission');
 const CHAIN_ID = 31337;
 const CHANNEL = '0x1111111111111111111111111111111111111111';
 const COMM = '0x2222222222222222222222222222222222222222' as Hex;
@@ -78,7 +85,28 @@ const store = await openStore(
     ? { databaseUrl: process.env.PUSH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema }
     : { sqlitePath: join(dir, 'bench.sqlite') },
 );
-const sink = createStoreChainSink({ store, coreChainId: CHAIN_ID, logger });
+let notifications: ChainNotificationDoor | undefined;
+if (ADMISSION) {
+  await store.db
+    .insertInto('channels')
+    .values(testChannelRow(CHANNEL, { core_chain_id: CHAIN_ID }))
+    .execute();
+  notifications = createAdmission({
+    store,
+    coreChainId: CHAIN_ID,
+    chains: [{ chainId: CHAIN_ID, comm: COMM, rpcUrls: [] }],
+    bus: createBus({ logger }),
+    logger,
+    registry: new Registry(),
+    limits: { perIp: null, perChannel: null },
+  }).chainDoor;
+}
+const sink = createStoreChainSink({
+  store,
+  coreChainId: CHAIN_ID,
+  logger,
+  ...(notifications ? { notifications } : {}),
+});
 const batches = makeBatches();
 const started = performance.now();
 const cpu0 = process.cpuUsage();
@@ -86,6 +114,18 @@ for (const batch of batches) await sink.apply(CHAIN_ID, batch);
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const cpuPerEvent = (cpu.user + cpu.system) / EVENTS;
+const admitted = ADMISSION
+  ? Number(
+      (
+        await store.db
+          .selectFrom('notifications')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirst()
+      )?.n,
+    )
+  : 0;
+if (ADMISSION && admitted !== EVENTS / 2)
+  throw new Error(`admitted ${admitted} of ${EVENTS / 2} notifications`);
 if (POSTGRES) await sql.raw(`drop schema "${schema}" cascade`).execute(store.db);
 await store.close();
 rmSync(dir, { recursive: true, force: true });
@@ -93,7 +133,7 @@ rmSync(dir, { recursive: true, force: true });
 const perEvent = (seconds * 1e6) / EVENTS;
 console.table([
   {
-    store: POSTGRES ? 'postgres' : 'sqlite',
+    store: (POSTGRES ? 'postgres' : 'sqlite') + (ADMISSION ? ' + admission' : ''),
     events: EVENTS,
     batches: batches.length,
     seconds: Number(seconds.toFixed(2)),
