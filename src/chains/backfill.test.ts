@@ -40,7 +40,7 @@ function fetcherOf(rangeBlocks: number): LogFetcher {
     maxRange: rangeBlocks,
     initialRange: rangeBlocks,
   });
-  return { rangeSize: () => rangeBlocks, getLogs: real.getLogs };
+  return { ...real, rangeSize: () => rangeBlocks };
 }
 
 /** A backfill of the whole chain in 2-block ranges, all in flight at once, with the first apply held back. */

@@ -6,7 +6,7 @@ import type { LogDecoder } from './decode.js';
 import type { LogFetcher } from './get-logs.js';
 import type { ChainMetrics } from './metrics.js';
 import { abortError } from './rpc.js';
-import type { BlockRef, ChainBatch, ChainSink } from './types.js';
+import type { BlockRef, ChainBatch, ChainSink, RawLog } from './types.js';
 
 /**
  * Historical sync of finalised blocks: several eth_getLogs ranges in flight, applied strictly in order, each range one
@@ -32,6 +32,14 @@ export interface BackfillDeps {
   maxLogsPerApply?: number;
   /** Called after every applied batch. */
   onProgress?: (p: { appliedTo: number; events: number }) => void;
+  /**
+   * Blocks from `guard.from` on are read with every header (not only those of blocks with logs), through
+   * `guard.headers`, which may refuse the range's logs (an answer that left out logs the headers show).
+   */
+  guard?: {
+    from: number;
+    headers: (from: number, to: number, raw: RawLog[], signal: AbortSignal) => Promise<BlockRef[]>;
+  };
 }
 
 export interface BackfillResult {
@@ -73,9 +81,13 @@ export async function runBackfill(
 
   async function fetchRange(from: number, to: number): Promise<ChainBatch> {
     const raw = await fetcher.getLogs(from, to, ro);
-    const needed = blocksNeedingHeaders(raw);
-    if (to === finalizedBlock) needed.push(to);
+    const guardFrom = deps.guard && to >= deps.guard.from ? Math.max(from, deps.guard.from) : undefined;
+    const needed = blocksNeedingHeaders(raw).filter((n) => guardFrom === undefined || n < guardFrom);
+    if (to === finalizedBlock && guardFrom === undefined) needed.push(to);
     const headers = await blocks.get(needed, ro);
+    if (guardFrom !== undefined) {
+      for (const h of await deps.guard!.headers(guardFrom, to, raw, inner.signal)) headers.set(h.number, h);
+    }
     const logs = decodeLogs({ chainId, raw, headers, decoder, logger, metrics });
     const anchor = to === finalizedBlock ? headers.get(to) : undefined;
     return { fromBlock: from, toBlock: to, logs, blocks: anchor ? [anchor] : [], finalizedBlock };

@@ -33,13 +33,15 @@ export function createBlockCache(opts: { rpc: RpcClient; maxEntries?: number }):
       if (missing.length === 0) return out;
       // One JSON-RPC batch per ~50 headers: per-call HTTP overhead, not the node's work, dominates header fetches.
       const refs = await rpc.getBlocks(missing, ro);
-      refs.forEach((ref, i) => {
+      refs.forEach((got, i) => {
         const n = missing[i]!;
-        if (!ref) {
+        if (!got) {
           throw pushError('PUSH_ERR_RPC_ERROR', `block ${n} is unknown to the RPC endpoint`, {
             details: { block: n, inconsistent: true },
           });
         }
+        // The bloom (512 bytes) is for the live follower only; cached headers and the anchor go without it.
+        const { logsBloom: _, ...ref } = got;
         remember(ref);
         out.set(n, ref);
       });

@@ -1,19 +1,33 @@
 import type { Logger } from 'pino';
 import { pushError } from '../errors.js';
 import { runBackfill } from './backfill.js';
-import { blocksNeedingHeaders, countEvents, decodeLogs } from './batch.js';
+import { countEvents, decodeLogs } from './batch.js';
 import type { BlockCache } from './block-cache.js';
-import type { LogDecoder } from './decode.js';
+import { hexToNumber, type LogDecoder } from './decode.js';
 import type { LogFetcher } from './get-logs.js';
 import type { ChainMetrics } from './metrics.js';
 import { abortError, type RpcClient } from './rpc.js';
-import type { BlockRef, ChainSink } from './types.js';
+import type { BlockRef, ChainSink, RawLog } from './types.js';
+
+/** Sinks and the remembered window keep block refs without the 512-byte bloom. */
+function withoutBloom(b: BlockRef): BlockRef {
+  if (b.logsBloom === undefined) return b;
+  const { logsBloom: _, ...ref } = b;
+  return ref;
+}
 
 /**
  * Keeps the sink in step with the chain head: catches up finalised blocks through the backfill, applies unfinalised
  * blocks with their headers, checks every new block's parent hash against what was applied, and on a reorg rolls the
  * sink back to the common ancestor before applying the new branch.
+ *
+ * An RPC endpoint that is behind (a failover URL, one backend of a load-balanced provider) answers null for the blocks
+ * it does not have yet and reports a lower head. A missing block is never evidence of a reorg: only a block the
+ * endpoint has, with another hash than ours, is. Behind, the follower waits for the endpoint (or the next one).
  */
+
+/** The last finalised blocks of a catch-up whose headers the backfill reads, to check blooms against the logs. */
+const GUARDED_TAIL = 32;
 
 export interface FollowerDeps {
   chainId: number;
@@ -67,17 +81,25 @@ export function createFollower(deps: FollowerDeps): Follower {
     return out.some((b) => b === null) ? null : (out as BlockRef[]);
   }
 
-  /** Walks the remembered window down to the highest block still canonical; rolls the sink back to it. */
-  async function handleReorg(signal: AbortSignal): Promise<void> {
+  /**
+   * Walks the remembered window down to the highest block still canonical; rolls the sink back to it. Blocks the
+   * endpoint does not have (null) are skipped: they say it is behind, not that ours were replaced. Returns 'behind'
+   * (and rolls nothing back) when no block of the window has another hash at the endpoint.
+   */
+  async function handleReorg(signal: AbortSignal): Promise<'rolled-back' | 'behind'> {
     let ancestor: BlockRef | undefined;
+    let replaced = false;
     for (let i = recent.length - 1; i >= 0; i--) {
       const mine = recent[i]!;
       const canonical = await rpc.getBlock(mine.number, { signal });
-      if (canonical && canonical.hash === mine.hash) {
+      if (!canonical) continue;
+      if (canonical.hash === mine.hash) {
         ancestor = mine;
         break;
       }
+      replaced = true;
     }
+    if (!replaced) return 'behind';
     if (!ancestor) {
       const lowest = recent[0]?.number;
       throw pushError(
@@ -102,14 +124,39 @@ export function createFollower(deps: FollowerDeps): Follower {
     metrics?.reorgs.inc({ chain_id: chainLabel });
     metrics?.reorgDepth.observe({ chain_id: chainLabel }, depth);
     metrics?.syncedBlock.set({ chain_id: chainLabel }, synced);
+    return 'rolled-back';
   }
 
-  /** True when the last applied block is still the canonical one at its height. */
-  async function tipIsCanonical(signal: AbortSignal): Promise<boolean> {
+  /**
+   * Whether the last applied block is still the canonical one at its height: 'replaced' when the endpoint has another
+   * block there, 'missing' when it has none (it is behind us, or the chain was reorganised to a shorter one).
+   */
+  async function tipState(signal: AbortSignal): Promise<'canonical' | 'replaced' | 'missing'> {
     const tip = recent[recent.length - 1];
-    if (!tip || tip.number !== synced) return true;
+    if (!tip || tip.number !== synced) return 'canonical';
     const canonical = await rpc.getBlock(tip.number, { signal });
-    return canonical !== null && canonical.hash === tip.hash;
+    if (!canonical) return 'missing';
+    return canonical.hash === tip.hash ? 'canonical' : 'replaced';
+  }
+
+  /**
+   * Our tip is missing at the endpoint, whose head is `head`. With one RPC call: if the endpoint's block at its head
+   * is the one we applied there (or its head is below the window, where we cannot compare), it is behind on our
+   * branch; only another block at that height is a reorg (to a shorter chain), handled by handleReorg.
+   */
+  async function endpointBehind(head: number, signal: AbortSignal): Promise<boolean> {
+    const mine = recent.find((b) => b.number === head);
+    if (!mine) return true;
+    const theirs = await rpc.getBlock(head, { signal });
+    return theirs === null || theirs.hash === mine.hash;
+  }
+
+  function behind(head: number): never {
+    throw pushError(
+      'PUSH_ERR_RPC_ERROR',
+      `chain ${chainId}: the RPC endpoint is behind (head ${head}, applied ${synced}); waiting for it`,
+      { details: { inconsistent: true, behind: true, head, synced } },
+    );
   }
 
   function remember(newBlocks: BlockRef[], newFinalized: number, toBlock: number) {
@@ -121,6 +168,59 @@ export function createFollower(deps: FollowerDeps): Follower {
       .sort((a, b) => a.number - b.number);
   }
 
+  /**
+   * A provider still indexing the newest blocks (or a backend behind the one that gave the headers) may answer a
+   * range query with a well-formed `[]` for blocks whose logs exist; applied, the cursor would move past them for good.
+   * Each header's logsBloom tells which blocks may hold our logs. Those of them the range answer left without a log
+   * are asked again by block hash (EIP-234), which a node without the block answers with an error rather than `[]`;
+   * if that finds logs, the range answer was incomplete and the pass is retried.
+   *
+   * Why this and not the alternatives: a bloom without our bits is proof (no call at all on quiet chains, hardhat
+   * included); a bloom with them is not (on busy chains most bits are set), so the bloom alone cannot mark an answer
+   * wrong without retrying forever on false positives. Re-reading the range's last header after the logs only shows
+   * that the chain did not move, not that the node answering eth_getLogs had indexed the range. The cost is one
+   * JSON-RPC batch per live pass on chains whose blooms are saturated, none where they are not.
+   */
+  async function confirmEmptyBlocks(hs: BlockRef[], raw: RawLog[], signal: AbortSignal): Promise<void> {
+    const withLogs = new Set<number>();
+    for (const r of raw) withLogs.add(hexToNumber(r.blockNumber));
+    const unsure = hs.filter((h) => !withLogs.has(h.number) && fetcher.mayHaveLogs(h.logsBloom));
+    if (unsure.length === 0) return;
+    const again = await fetcher.getBlockLogs(
+      unsure.map((h) => h.hash),
+      { signal },
+    );
+    const missed = unsure.filter((_, i) => again[i]!.some((l) => !l.removed)).map((h) => h.number);
+    if (missed.length > 0) {
+      throw pushError(
+        'PUSH_ERR_RPC_ERROR',
+        `chain ${chainId}: eth_getLogs left out the logs of block(s) ${missed.join(', ')} (the provider is still indexing them)`,
+        { details: { inconsistent: true, blocks: missed } },
+      );
+    }
+  }
+
+  /** Headers of from..to (without blooms) for the backfill, after the bloom check of the range's logs. */
+  async function checkedHeaders(
+    from: number,
+    to: number,
+    raw: RawLog[],
+    signal: AbortSignal,
+  ): Promise<BlockRef[]> {
+    const hs = await headers(from, to, signal);
+    if (!hs) {
+      throw pushError(
+        'PUSH_ERR_RPC_ERROR',
+        `chain ${chainId}: a block of ${from}..${to} is missing at the RPC endpoint`,
+        {
+          details: { inconsistent: true, from, to },
+        },
+      );
+    }
+    await confirmEmptyBlocks(hs, raw, signal);
+    return hs.map(withoutBloom);
+  }
+
   async function applyUnfinalized(
     head: number,
     batchFinalized: number,
@@ -129,10 +229,11 @@ export function createFollower(deps: FollowerDeps): Follower {
     const from = synced + 1;
     const hs = await headers(from, head, signal);
     if (!hs) {
-      // The chain is shorter than the head we were told about: it is being reorganised. Look again.
+      // The endpoint that answered does not have a block up to the head we were told about: it is behind (another
+      // backend answered the head) or the chain is being reorganised. Look again.
       throw pushError(
         'PUSH_ERR_RPC_ERROR',
-        `chain ${chainId}: a block up to ${head} vanished while reading`,
+        `chain ${chainId}: a block up to ${head} is missing at the RPC endpoint`,
         {
           details: { inconsistent: true, head },
         },
@@ -147,15 +248,13 @@ export function createFollower(deps: FollowerDeps): Follower {
         });
       }
     }
+    // Every log is of from..head (the fetcher refuses other answers), so each has its header here, and decodeLogs
+    // refuses logs whose block hash differs from it (the chain moved between the two reads).
     const raw = await fetcher.getLogs(from, head, { signal });
+    await confirmEmptyBlocks(hs, raw, signal);
     const byNumber = new Map(hs.map((h) => [h.number, h]));
-    // decodeLogs refuses logs whose block hash differs from these headers (the chain moved between the two reads).
-    for (const n of blocksNeedingHeaders(raw)) {
-      if (!byNumber.has(n))
-        throw pushError('PUSH_ERR_INTERNAL', `log of block ${n} outside ${from}..${head}`);
-    }
     const logs = decodeLogs({ chainId, raw, headers: byNumber, decoder, logger: log, metrics });
-    const keep = hs.filter((h) => h.number >= batchFinalized);
+    const keep = hs.filter((h) => h.number >= batchFinalized).map(withoutBloom);
     if (signal.aborted) throw abortError();
     await sink.apply(chainId, {
       fromBlock: from,
@@ -180,9 +279,20 @@ export function createFollower(deps: FollowerDeps): Follower {
     for (let round = 0; round < 16; round++) {
       if (signal.aborted) throw abortError();
       // Nothing new above us, or about to catch up without parent checks: make sure our tip is still canonical first.
-      if ((synced >= head || synced < target) && !(await tipIsCanonical(signal))) {
-        await handleReorg(signal);
-        continue;
+      if (synced >= head || synced < target) {
+        const tip = await tipState(signal);
+        if (tip === 'missing' && (await endpointBehind(head, signal))) {
+          // Nothing to do until the endpoint has our tip; the next head (or the next URL) will tell.
+          if (synced >= head) return;
+          behind(head);
+        }
+        if (tip !== 'canonical') {
+          if ((await handleReorg(signal)) === 'behind') {
+            if (synced >= head) return;
+            behind(head);
+          }
+          continue;
+        }
       }
       if (synced < target) {
         const range = { from: synced + 1, to: target };
@@ -197,6 +307,9 @@ export function createFollower(deps: FollowerDeps): Follower {
             logger: log,
             metrics,
             concurrency: deps.backfillConcurrency ?? 4,
+            // The backfill reads no header for blocks without logs; near the head, where a provider may still be
+            // indexing, it reads them all and has their blooms checked like a live pass.
+            guard: { from: Math.max(range.from, target - GUARDED_TAIL + 1), headers: checkedHeaders },
             onProgress: (p) => {
               synced = p.appliedTo;
               deps.onProgress?.(p);
@@ -212,7 +325,8 @@ export function createFollower(deps: FollowerDeps): Follower {
       if (synced >= head) return;
       const outcome = await applyUnfinalized(head, target, signal);
       if (outcome === 'applied') return;
-      await handleReorg(signal);
+      // The first new header does not link to our tip; only a block of ours replaced at the endpoint is a reorg.
+      if ((await handleReorg(signal)) === 'behind') behind(head);
     }
     throw pushError(
       'PUSH_ERR_RPC_ERROR',

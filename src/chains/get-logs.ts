@@ -1,7 +1,8 @@
 import pino, { type Logger } from 'pino';
 import { isPushError, pushError } from '../errors.js';
+import { createBloomFilter } from './bloom.js';
 import type { ChainMetrics } from './metrics.js';
-import type { RequestOptions, RpcClient } from './rpc.js';
+import { checkLogs, type RequestOptions, type RpcClient } from './rpc.js';
 import type { RangeHint } from './rpc-errors.js';
 import type { Hex, RawLog } from './types.js';
 
@@ -31,8 +32,18 @@ export interface LogFetcherOptions {
 export interface LogFetcher {
   /** The block range the next planned call should cover. */
   rangeSize(): number;
-  /** Every matching log of [from, to], ascending; splits the range as often as the provider needs. */
+  /**
+   * Every matching log of [from, to], ascending; splits the range as often as the provider needs. An answer that is
+   * not an array of logs of [from, to] is refused (PUSH_ERR_RPC_ERROR, `details.malformed`), never returned.
+   */
   getLogs(from: number, to: number, opts?: RequestOptions): Promise<RawLog[]>;
+  /** False when a header's logsBloom proves its block holds no log this fetcher asks for. */
+  mayHaveLogs(logsBloom: Hex | undefined): boolean;
+  /**
+   * The matching logs of each block, asked by block hash (EIP-234): a node that does not have the block answers with
+   * an error ("unknown block"), not with an empty list as a range query beyond its head may.
+   */
+  getBlockLogs(blockHashes: Hex[], opts?: RequestOptions): Promise<RawLog[][]>;
 }
 
 /** After a refusal without a stated cap, stay below the refused size for this many successful calls. */
@@ -100,11 +111,30 @@ export function createLogFetcher(options: LogFetcherOptions): LogFetcher {
   }
 
   async function getLogs(from: number, to: number, opts: RequestOptions = {}): Promise<RawLog[]> {
+    // A caller's span (the live follower's from..head) may exceed what this chain may be asked for at once.
+    if (to - from + 1 > limit()) {
+      let out: RawLog[] = [];
+      for (let at = from; at <= to; ) {
+        const end = Math.min(to, at + limit() - 1);
+        const part = await getLogs(at, end, opts);
+        out = out.length === 0 ? part : part.length === 0 ? out : out.concat(part);
+        at = end + 1;
+      }
+      return out;
+    }
     try {
       const logs = await rpc.getLogs(
         { fromBlock: from, toBlock: to, address: addresses, topics: [topics] },
         opts,
       );
+      // The HTTP client refuses (and fails over on) such answers already; any RpcClient may be plugged in, and a log
+      // outside [from, to] would be applied out of order and recorded as seen before its own range is read.
+      const bad = checkLogs(logs, { fromBlock: from, toBlock: to });
+      if (bad) {
+        throw pushError('PUSH_ERR_RPC_ERROR', `eth_getLogs ${from}..${to}: malformed result: ${bad}`, {
+          details: { malformed: true, from, to },
+        });
+      }
       onSuccess(to - from + 1, logs.length);
       return logs;
     } catch (err) {
@@ -129,5 +159,28 @@ export function createLogFetcher(options: LogFetcherOptions): LogFetcher {
     }
   }
 
-  return { rangeSize: () => size, getLogs };
+  const mayHaveLogs = createBloomFilter(addresses, topics);
+
+  async function getBlockLogs(blockHashes: Hex[], opts: RequestOptions = {}): Promise<RawLog[][]> {
+    const calls = blockHashes.map((blockHash) => ({
+      method: 'eth_getLogs',
+      params: [{ blockHash, address: addresses, topics: [topics] }],
+    }));
+    const out = await rpc.requestBatch<RawLog[]>(calls, opts);
+    out.forEach((logs, i) => {
+      const bad = checkLogs(logs, { blockHash: blockHashes[i] });
+      if (bad) {
+        throw pushError(
+          'PUSH_ERR_RPC_ERROR',
+          `eth_getLogs of block ${blockHashes[i]}: malformed result: ${bad}`,
+          {
+            details: { malformed: true, blockHash: blockHashes[i] },
+          },
+        );
+      }
+    });
+    return out;
+  }
+
+  return { rangeSize: () => size, getLogs, mayHaveLogs, getBlockLogs };
 }

@@ -67,7 +67,8 @@ export interface RpcClient {
   endpoints(): EndpointState[];
 }
 
-type FailureKind = 'unavailable' | 'timeout' | 'rate-limited' | 'rpc-error';
+/** `malformed`: HTTP 200 with a JSON-RPC result that cannot be the answer (null logs, logs outside the range, …). */
+type FailureKind = 'unavailable' | 'timeout' | 'rate-limited' | 'rpc-error' | 'malformed';
 
 /** A failed attempt that another attempt (maybe on another endpoint) may cure. */
 class AttemptFailure {
@@ -88,6 +89,12 @@ interface Endpoint {
   /** Set once eth_chainId answered with the expected id; a mismatch throws instead. */
   chainIdVerified: boolean;
   chainIdCheck: Promise<void> | null;
+  /**
+   * Methods this endpoint answered with a malformed result, and until when it is not asked them again. A gateway that
+   * drops eth_getLogs queries usually still serves headers; their successes must not make it the preferred URL for
+   * eth_getLogs again right away. Cleared by the next well-formed answer to that method.
+   */
+  badMethods: Map<string, { strikes: number; until: number }>;
 }
 
 const FINAL_CODE: Record<FailureKind, ErrorCode> = {
@@ -95,6 +102,7 @@ const FINAL_CODE: Record<FailureKind, ErrorCode> = {
   timeout: 'PUSH_ERR_RPC_TIMEOUT',
   'rate-limited': 'PUSH_ERR_RPC_RATE_LIMITED',
   'rpc-error': 'PUSH_ERR_RPC_ERROR',
+  malformed: 'PUSH_ERR_RPC_ERROR',
 };
 
 function hostOf(url: string): string {
@@ -150,6 +158,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     cooldownUntil: 0,
     chainIdVerified: false,
     chainIdCheck: null,
+    badMethods: new Map(),
   }));
   let nextId = 1;
 
@@ -158,15 +167,21 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     return Math.round(cap / 2 + (random() * cap) / 2);
   }
 
+  /** When `ep` may be asked `label` again: after its cooldown, and after its malformed answers to `label`. */
+  function readyAtFor(ep: Endpoint, label: string): number {
+    return Math.max(ep.cooldownUntil, ep.badMethods.get(label)?.until ?? 0);
+  }
+
   /**
-   * An endpoint that is not cooling down, in configured order (the first URL is preferred, and is returned to once it
-   * recovers), avoiding the one that just failed when another is ready; else the one ready soonest.
+   * An endpoint that is not cooling down (for `label`), in configured order (the first URL is preferred, and is
+   * returned to once it recovers), avoiding the one that just failed when another is ready; else the one ready soonest.
    */
-  function pick(avoid?: Endpoint): Endpoint {
+  function pick(label: string, avoid?: Endpoint): Endpoint {
     const now = Date.now();
-    const ready = endpoints.filter((e) => e.cooldownUntil <= now);
+    const readyAt = (e: Endpoint) => readyAtFor(e, label);
+    const ready = endpoints.filter((e) => readyAt(e) <= now);
     if (ready.length > 0) return ready.find((e) => e !== avoid) ?? ready[0]!;
-    return endpoints.reduce((a, b) => (b.cooldownUntil < a.cooldownUntil ? b : a));
+    return endpoints.reduce((a, b) => (readyAt(b) < readyAt(a) ? b : a));
   }
 
   type JsonRpcError = { code?: number; message?: string };
@@ -280,6 +295,9 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       if (!res.ok || !reply || typeof reply !== 'object' || !('result' in reply)) {
         throw new AttemptFailure('unavailable', `HTTP ${res.status} from ${ep.host}`);
       }
+      const bad = checkResult(method, params, reply.result);
+      if (bad) throw malformed(ep, method, bad);
+      ep.badMethods.delete(method);
       observe(method, started);
       return reply.result;
     } catch (err) {
@@ -327,6 +345,9 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
             error: new AttemptFailure('rpc-error', `batch reply lacks id ${first + i}`),
           };
         if (r.error) return { ok: false as const, error: replyError(ep, c.method, res, r.error) };
+        const bad = checkResult(c.method, c.params, r.result);
+        // Retried alone (request → withRetries), where the endpoint is marked and another one asked.
+        if (bad) return { ok: false as const, error: malformed(ep, c.method, bad) };
         return { ok: true as const, result: r.result };
       });
       observe(label, started);
@@ -370,9 +391,9 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     let previous: Endpoint | undefined;
     for (let n = 1; n <= maxAttempts; n++) {
       if (opts.signal?.aborted) throw abortError();
-      const ep = pick(previous);
+      const ep = pick(label, previous);
       if (previous && ep !== previous) metrics?.rpcFailovers.inc({ chain_id: chainLabel });
-      const wait = ep.cooldownUntil - Date.now();
+      const wait = readyAtFor(ep, label) - Date.now();
       if (wait > 0) await sleep(wait, opts.signal);
       try {
         await verifyChainId(ep, opts);
@@ -389,6 +410,10 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
             ? Math.min(err.retryAfterMs, maxRetryAfterMs)
             : backoff(ep.consecutiveFailures);
         ep.cooldownUntil = Math.max(ep.cooldownUntil, Date.now() + delay);
+        if (err.kind === 'malformed') {
+          const strikes = (ep.badMethods.get(label)?.strikes ?? 0) + 1;
+          ep.badMethods.set(label, { strikes, until: Date.now() + backoff(strikes + 2) });
+        }
         log.debug(
           { method: label, host: ep.host, attempt: n, kind: err.kind, delayMs: delay, err: err.message },
           'rpc retry',
@@ -405,8 +430,16 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
         hint:
           kind === 'rate-limited'
             ? 'Add another RPC URL for this chain or lower the request rate'
-            : 'Check that the chain RPC URLs are reachable; add a fallback URL',
-        details: { method: label, attempts: maxAttempts, hosts, rpcCode: last?.rpcCode },
+            : kind === 'malformed'
+              ? 'The RPC endpoint answers with results that cannot be right; add another RPC URL for this chain'
+              : 'Check that the chain RPC URLs are reachable; add a fallback URL',
+        details: {
+          method: label,
+          attempts: maxAttempts,
+          hosts,
+          rpcCode: last?.rpcCode,
+          ...(kind === 'malformed' ? { malformed: true } : {}),
+        },
       },
     );
   }
@@ -496,19 +529,117 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
   };
 }
 
+function malformed(ep: Endpoint, method: string, why: string): AttemptFailure {
+  return new AttemptFailure('malformed', `${ep.host}: malformed ${method} result: ${why}`);
+}
+
+const HEX_QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+const isQuantity = (v: unknown): v is string => typeof v === 'string' && HEX_QUANTITY.test(v);
+/** A block number parameter as a number; undefined for tags ('latest', …) and anything else. */
+const blockParam = (v: unknown): number | undefined =>
+  isQuantity(v) ? Number.parseInt(v, 16) : typeof v === 'number' ? v : undefined;
+
+/**
+ * Why `result` cannot be the answer to this call, or null when it may be. Only the methods the indexer reads are
+ * checked; an answer that fails is a failure of the endpoint (retried, then another URL asked), never a result.
+ */
+export function checkResult(method: string, params: readonly unknown[], result: unknown): string | null {
+  switch (method) {
+    case 'eth_chainId':
+    case 'eth_blockNumber':
+      return isQuantity(result) ? null : `expected a hex quantity, got ${describe(result)}`;
+    case 'eth_getBlockByNumber':
+      return checkBlock(result, blockParam(params[0]));
+    case 'eth_getLogs': {
+      const f = (params[0] ?? {}) as { fromBlock?: unknown; toBlock?: unknown; blockHash?: unknown };
+      return checkLogs(result, {
+        fromBlock: blockParam(f.fromBlock),
+        toBlock: blockParam(f.toBlock),
+        blockHash: typeof f.blockHash === 'string' ? f.blockHash : undefined,
+      });
+    }
+    default:
+      return null;
+  }
+}
+
+/** A header (null: the endpoint does not have the block) of block `number` when one was asked for. */
+function checkBlock(result: unknown, number: number | undefined): string | null {
+  if (result === null) return null;
+  if (typeof result !== 'object' || Array.isArray(result)) return `expected a block, got ${describe(result)}`;
+  const b = result as Partial<RawBlock>;
+  if (!isQuantity(b.number) || !isQuantity(b.timestamp)) return 'block without number or timestamp';
+  if (typeof b.hash !== 'string' || typeof b.parentHash !== 'string')
+    return 'block without hash or parentHash';
+  if (b.logsBloom !== undefined && typeof b.logsBloom !== 'string')
+    return 'block with a non-string logsBloom';
+  const n = Number.parseInt(b.number, 16);
+  if (number !== undefined && n !== number) return `asked for block ${number}, got block ${n}`;
+  return null;
+}
+
+/**
+ * An eth_getLogs result must be an array of logs, every one of them inside the asked range (or of the asked block).
+ * Some load-balanced providers and proxies answer with logs of other blocks: applied, such a log would be out of
+ * order, and recorded as seen before its own range is read. One pass, no allocation: this runs on every result.
+ */
+export function checkLogs(
+  result: unknown,
+  filter: { fromBlock?: number | undefined; toBlock?: number | undefined; blockHash?: string | undefined },
+): string | null {
+  if (!Array.isArray(result)) return `expected an array of logs, got ${describe(result)}`;
+  const from = filter.fromBlock ?? Number.NEGATIVE_INFINITY;
+  const to = filter.toBlock ?? Number.POSITIVE_INFINITY;
+  const hash = filter.blockHash?.toLowerCase();
+  for (let i = 0; i < result.length; i++) {
+    const l = result[i] as Partial<RawLog> | null;
+    if (
+      l === null ||
+      typeof l !== 'object' ||
+      typeof l.blockNumber !== 'string' ||
+      typeof l.blockHash !== 'string' ||
+      typeof l.logIndex !== 'string' ||
+      typeof l.transactionHash !== 'string' ||
+      typeof l.transactionIndex !== 'string' ||
+      typeof l.address !== 'string' ||
+      typeof l.data !== 'string' ||
+      !Array.isArray(l.topics)
+    ) {
+      return `log ${i} is not a log object`;
+    }
+    const n = Number.parseInt(l.blockNumber, 16);
+    if (!(n >= from && n <= to)) {
+      return `log ${i} is of block ${l.blockNumber}, outside the asked range ${from}..${to}`;
+    }
+    if (hash !== undefined && l.blockHash.toLowerCase() !== hash) {
+      return `log ${i} is of block ${l.blockHash}, not the asked ${hash}`;
+    }
+  }
+  return null;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return typeof v;
+}
+
 class ResponseTooLarge extends Error {}
 class BatchUnsupported extends Error {}
 
-type RawBlock = { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex };
+type RawBlock = { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex; logsBloom?: Hex };
 
 function toBlockRef(b: RawBlock | null): BlockRef | null {
   if (!b) return null;
-  return {
+  const ref: BlockRef = {
     number: hexToNumber(b.number),
     hash: b.hash.toLowerCase() as Hex,
     parentHash: b.parentHash.toLowerCase() as Hex,
     timestamp: hexToNumber(b.timestamp),
   };
+  if (b.logsBloom) ref.logsBloom = b.logsBloom.toLowerCase() as Hex;
+  return ref;
 }
 
 async function readBody(res: Response, max: number): Promise<string> {

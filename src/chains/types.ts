@@ -11,6 +11,11 @@ export interface BlockRef {
   parentHash: Hex;
   /** seconds */
   timestamp: number;
+  /**
+   * Added: the header's logsBloom, as read from the RPC (lower-case hex). Only the live follower reads it (a block
+   * whose bloom may hold our logs but that got none is asked again, see follow.ts); it is not passed to sinks.
+   */
+  logsBloom?: Hex;
 }
 
 export interface ChainLog {

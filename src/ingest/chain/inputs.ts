@@ -61,8 +61,15 @@ function inputTuple(key: string, log: ChainLog, now: number): unknown[] {
 
 /**
  * Records the logs of blocks `fromBlock..toBlock` of one chain as verified inputs and returns those that were not
- * recorded before (replays and overlapping ranges change nothing). Existing keys are read with one range scan of
- * the (chain_id, block_number) index instead of asking the insert for what it wrote: the usual batch is all new.
+ * recorded before (replays and overlapping ranges change nothing), whatever block an existing key was recorded at.
+ *
+ * Cheap on the hot path (a backfill batch is all new): existing chain keys are read with one range scan of the
+ * (chain_id, block_number) index over the logs' own blocks, and `on conflict do nothing` reports how many rows it
+ * wrote. A key is the log's block hash and index, so a chain row with that key has the log's block number and the
+ * scan finds it. Only when the insert wrote fewer rows than it was given (a key the scan could not see: admission's
+ * row for an `eip155:` proof, which has no block number, or a chain row recorded under another block number by a
+ * provider that misreported it) are the written keys looked up: a conflicting row is one that is not this log's
+ * chain row (another kind, or another block number), and that log is not fresh.
  */
 export async function recordChainInputs(
   exec: Executor,
@@ -73,12 +80,18 @@ export async function recordChainInputs(
   now: number,
 ): Promise<ChainLog[]> {
   if (logs.length === 0) return [];
+  let low = fromBlock;
+  let high = toBlock;
+  for (const log of logs) {
+    if (log.blockNumber < low) low = log.blockNumber;
+    else if (log.blockNumber > high) high = log.blockNumber;
+  }
   const existing = await exec
     .selectFrom('inputs')
     .select('key')
     .where('chain_id', '=', chainId)
-    .where('block_number', '>=', fromBlock)
-    .where('block_number', '<=', toBlock)
+    .where('block_number', '>=', low)
+    .where('block_number', '<=', high)
     .execute();
   const seen = new Set(existing.map((r) => r.key));
   const fresh: ChainLog[] = [];
@@ -92,18 +105,18 @@ export async function recordChainInputs(
   }
   const written = await insertRows(exec, 'inputs', INPUT_COLUMNS, rows, 'on conflict ("key") do nothing');
   if (written === rows.length) return fresh;
-  // The only other writer of chain keys is admission, when an HTTP request carries an `eip155:` proof of a
-  // SendNotification before the indexer reaches it (its row has no chain position, so the range scan missed it).
-  // Such a log was admitted already: it is not fresh.
   const taken = new Set<string>();
-  for (const keys of chunks(rows.map((r) => r[0] as string))) {
+  for (const part of chunks(fresh)) {
+    const blockOf = new Map(part.map((log) => [chainInputKey(log), log.blockNumber]));
     const found = await exec
       .selectFrom('inputs')
-      .select('key')
-      .where('key', 'in', keys)
-      .where('kind', '<>', 'chain')
+      .select(['key', 'kind', 'chain_id', 'block_number'])
+      .where('key', 'in', [...blockOf.keys()])
       .execute();
-    for (const r of found) taken.add(r.key);
+    for (const r of found) {
+      const mine = r.kind === 'chain' && r.chain_id === chainId && r.block_number === blockOf.get(r.key);
+      if (!mine) taken.add(r.key);
+    }
   }
   return fresh.filter((log) => !taken.has(chainInputKey(log)));
 }
