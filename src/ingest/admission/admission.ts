@@ -8,14 +8,12 @@ import {
   DATA_TYPES,
   type NotificationPayload,
   PAYLOAD_V1_TYPES,
-  type ParsedIdentity,
   parseEip155,
   parseIdentity,
   parseProof,
   parseSource,
   payloadV1Message,
   rewriteLegacyIdentity,
-  sourceForChainId,
 } from '../../protocol/index.js';
 import type { Store } from '../../store/index.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
@@ -24,6 +22,7 @@ import { chainInputKey } from '../chain/inputs.js';
 import type { ChainNotificationDoor } from '../chain/sink.js';
 import { type TypedDataInput, type VerifierPool, verifyTypedSignature } from '../verify/index.js';
 import { createGroupCommit } from './batcher.js';
+import { chainNotificationOf, createChainBatch } from './chain-batch.js';
 import { type AdmissionChain, type ChainClient, createChainClient } from './chain-client.js';
 import { type ContentIpfs, type ContentSubgraph, resolveContent } from './content.js';
 import { fileNotification } from './deliver.js';
@@ -689,40 +688,44 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     log: ChainLog,
     origin: WriteOrigin,
   ): Promise<{ id: number; event: Filed | null } | null> {
-    const key = chainInputKey(log);
-    if (await existing(key, tx)) return null;
-    const chain = chainOf(log.chainId, 'chainId');
-    const channelAddress = String(log.args.channel ?? '').toLowerCase();
-    const recipient = String(log.args.recipient ?? '').toLowerCase();
-    const rawIdentity = String(log.args.identity ?? '');
-    const identityText = rewriteLegacyIdentity(rawIdentity, log.blockNumber, chain.npipBlock);
-    const identity: ParsedIdentity = parseIdentity(identityText, 'identity');
-    const { channel } = await resolveChannel(tx, deps.coreChainId, log.chainId, channelAddress, 'channel');
+    const n = chainNotificationOf(log, chainOf(log.chainId, 'chainId'));
+    if (await existing(n.key, tx)) return null;
+    const { channel } = await resolveChannel(tx, deps.coreChainId, log.chainId, n.channelAddress, 'channel');
     assertChannelCanSend(channel, 'channel');
-    const inline = identity.storageType === 0 || identity.storageType === 2;
+    const inline = n.identity.storageType === 0 || n.identity.storageType === 2;
     return storeIn(
       tx,
       {
-        key,
+        key: n.key,
         input: null,
         requestRecipient: null,
         origin,
         channel,
-        sender: `eip155:${log.chainId}:${channelAddress}`,
+        sender: n.sender,
         chainId: log.chainId,
-        source: sourceForChainId(log.chainId) ?? `eip155:${log.chainId}`,
-        proof: `eip155:${log.chainId}:${log.txHash}`,
+        source: n.source,
+        proof: n.proof,
         delegate: null,
-        identity: identityText,
-        ts: log.timestamp * 1000,
-        recipient: /^0x[0-9a-f]{40}$/.test(recipient) ? recipient : null,
+        identity: n.identityText,
+        ts: n.ts,
+        recipient: n.recipient,
         content: inline
-          ? await resolveContent(identity, deps, { retryMismatch: true, field: 'identity' })
+          ? await resolveContent(n.identity, deps, { retryMismatch: true, field: 'identity' })
           : { kind: 'fetch' },
       },
       now(),
     );
   }
+
+  const admitRun = createChainBatch({
+    store: deps.store,
+    coreChainId: deps.coreChainId,
+    chainOf,
+    publicUrl,
+    logger,
+    now,
+    count: (result) => admitted.inc({ door: 'chain', result }),
+  });
 
   /** After a transaction that admitted chain logs commits: publish what was filed, fetch what waits for content. */
   function afterChainCommit(stored: { event: Filed | null }[]): void {
@@ -733,6 +736,29 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   }
 
   const chainDoor: ChainNotificationDoor = {
+    async admitRun(tx, logs) {
+      const end = duration.startTimer({ door: 'chain' });
+      try {
+        const { events, later } = await admitRun(tx, logs);
+        // Content behind a gateway: stored as due one by one (finalised blocks: nothing to journal).
+        const rest: (() => void)[] = [];
+        for (const log of later) {
+          const after = await chainDoor.admit(tx, log, {
+            chainId: log.chainId,
+            blockNumber: log.blockNumber,
+            journal: false,
+          });
+          if (after) rest.push(after);
+        }
+        if (events.length === 0 && rest.length === 0) return null;
+        return () => {
+          for (const e of events) deps.bus.publish(e);
+          for (const after of rest) after();
+        };
+      } finally {
+        end();
+      }
+    },
     async admit(tx, log, origin) {
       const end = duration.startTimer({ door: 'chain' });
       try {

@@ -121,7 +121,7 @@ export const MAX_BATCH_ITEMS = 256;
 const INSERT_CHUNK = MAX_BATCH_ITEMS;
 
 /** The columns a batch writes, in the order of `notificationTuple`. */
-const NOTIFICATION_COLUMNS = [
+export const NOTIFICATION_COLUMNS = [
   'id',
   'input_key',
   'channel',
@@ -145,20 +145,34 @@ const NOTIFICATION_COLUMNS = [
   'content_error',
 ] as const satisfies readonly (keyof DB['notifications'])[];
 
-function notificationTuple(a: Accepted, createdAt: number): unknown[] {
-  const c = a.plan!.columns;
-  const i = a.item;
+/** A notification inserted whole (admitted, its delivery planned), as batches write it. */
+export interface NotificationRowFields {
+  id: number;
+  key: string;
+  channel: string;
+  sender: string;
+  delegate: string | null;
+  chainId: number;
+  source: string;
+  ts: number;
+  identity: string;
+  requestRecipient: string | null;
+  plan: DeliveryPlan;
+}
+
+export function notificationTuple(n: NotificationRowFields, createdAt: number): unknown[] {
+  const c = n.plan.columns;
   return [
-    a.id,
-    i.key,
-    a.channel.channel,
-    i.sender,
-    a.delegate,
-    i.senderChainId,
-    i.source,
-    i.ts,
-    i.identity,
-    i.requestRecipient,
+    n.id,
+    n.key,
+    n.channel,
+    n.sender,
+    n.delegate,
+    n.chainId,
+    n.source,
+    n.ts,
+    n.identity,
+    n.requestRecipient,
     createdAt,
     0,
     0,
@@ -193,7 +207,7 @@ interface Accepted {
  * id) instead of inserted and then updated. SQLite: the batch runs in a write transaction on the node's one
  * connection, so the AUTOINCREMENT counter cannot move under it. Postgres: the serial's sequence.
  */
-async function reserveIds(trx: Executor, dialect: Store['dialect'], n: number): Promise<number[]> {
+export async function reserveIds(trx: Executor, dialect: Store['dialect'], n: number): Promise<number[]> {
   if (n === 0) return [];
   if (dialect === 'postgres') {
     const r = await sql<{
@@ -391,7 +405,24 @@ export function createPayloadBatch(deps: PayloadBatchDeps) {
           trx,
           'notifications',
           NOTIFICATION_COLUMNS,
-          part.map((a) => notificationTuple(a, t)),
+          part.map((a) =>
+            notificationTuple(
+              {
+                id: a.id,
+                key: a.item.key,
+                channel: a.channel.channel,
+                sender: a.item.sender,
+                delegate: a.delegate,
+                chainId: a.item.senderChainId,
+                source: a.item.source,
+                ts: a.item.ts,
+                identity: a.item.identity,
+                requestRecipient: a.item.requestRecipient,
+                plan: a.plan!,
+              },
+              t,
+            ),
+          ),
           'on conflict ("input_key") do nothing',
         );
         if (written === part.length) {

@@ -25,6 +25,8 @@ import { recordChainInputs } from './inputs.js';
 export interface ChainNotificationDoor {
   /** Returns what to run once the transaction commits (publish to the bus), or null when nothing was admitted. */
   admit(tx: Executor, log: ChainLog, origin: WriteOrigin): Promise<(() => void) | null>;
+  /** A run of consecutive logs of finalised blocks (nothing to journal), admitted together; optional. */
+  admitRun?(tx: Executor, logs: readonly ChainLog[]): Promise<(() => void) | null>;
 }
 
 export interface ChainSinkDeps {
@@ -96,13 +98,25 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
     await db.transaction().execute(async (tx) => {
       const t = now();
       fresh = await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t);
-      // Opt-ins of finalised blocks are applied in bulk (the backfill's hot path); the buffer is flushed before
-      // any other event, so every event still sees the state of all events before it.
+      // Opt-ins and notifications of finalised blocks are applied in runs (the backfill's hot path). Invariant: at
+      // most one of the two buffers holds anything, and both are flushed before any other event, so every event
+      // still sees the state of all events before it.
       const pending: SubscriptionCommand[] = [];
-      const flush = async () => {
+      const notes: ChainLog[] = [];
+      const flushOptIns = async () => {
         if (pending.length === 0) return;
         for (const c of await applySubscriptionsBulk(tx, pending)) changedSubscriptions.push(c);
         pending.length = 0;
+      };
+      const flushNotes = async () => {
+        if (notes.length === 0 || !deps.notifications?.admitRun) return;
+        const after = await deps.notifications.admitRun(tx, notes);
+        if (after) committed.push(after);
+        notes.length = 0;
+      };
+      const flush = async () => {
+        await flushOptIns();
+        await flushNotes();
       };
       let w: Writer | undefined;
       // Invariant: a log whose input row already existed was applied before; replays change nothing.
@@ -111,7 +125,12 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         if (log.event === 'SendNotification') {
           if (!deps.notifications) continue;
           // Opt-ins before it decide its recipients' boxes.
-          await flush();
+          await flushOptIns();
+          if (!journal && deps.notifications.admitRun) {
+            notes.push(log);
+            continue;
+          }
+          await flushNotes();
           const after = await deps.notifications.admit(tx, log, {
             chainId,
             blockNumber: log.blockNumber,
@@ -121,7 +140,8 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
           continue;
         }
         const bulk = !journal && isOptInEvent(log);
-        if (!bulk) await flush();
+        if (bulk) await flushNotes();
+        else await flush();
         // One writer per block and journal mode: a backfill batch holds thousands of logs of a few blocks.
         if (!w || w.origin?.blockNumber !== log.blockNumber || w.origin.journal !== journal) {
           w = createWriter(tx, { chainId, blockNumber: log.blockNumber, journal });
