@@ -5,6 +5,7 @@ import {
   NOTIFICATION_TYPE,
   type NotificationPayload,
 } from '../../protocol/index.js';
+import { inKeyOrder, insertRows } from '../../store/bulk.js';
 import { channelSettingsOf, feedItemOf, reachesSubscriber } from '../../store/repos/feed-item.js';
 import { createWriter, type Executor, type WriteOrigin } from '../../store/writer.js';
 import type { AdmittedNotification } from '../bus.js';
@@ -178,15 +179,24 @@ export function planDelivery(
   };
 }
 
-/** Inserts feed rows in chunks; a row already there is left alone. */
+const FEED_COLUMNS = ['recipient', 'notification_id', 'box', 'ts'] as const;
+
+/**
+ * Inserts feed rows, many per statement and in key order (recipients are random addresses: in order, each B-tree
+ * page is touched once per statement); a row already there is left alone.
+ */
 export async function insertFeedRows(db: Executor, rows: readonly FeedEntryRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    await db
-      .insertInto('feed_entries')
-      .values(rows.slice(i, i + CHUNK))
-      .onConflict((oc) => oc.columns(['recipient', 'notification_id']).doNothing())
-      .execute();
-  }
+  if (rows.length === 0) return;
+  await insertRows(
+    db,
+    'feed_entries',
+    FEED_COLUMNS,
+    inKeyOrder(
+      rows.map((r) => [r.recipient, r.notification_id, r.box, r.ts] as const),
+      2,
+    ),
+    'on conflict ("recipient", "notification_id") do nothing',
+  );
 }
 
 /**
