@@ -6,6 +6,7 @@ import type { IpfsClient } from '../content/ipfs.js';
 import { type BackoffPolicy, nextAttemptAt } from '../content/retry.js';
 import { isPushError } from '../errors.js';
 import { channelIconLink, FEED_LIMITS } from '../protocol/index.js';
+import { lockChainWrites } from '../store/chain-lock.js';
 import type { Store } from '../store/index.js';
 import type { DB } from '../store/schema.js';
 import { createWriter, type WriteOrigin } from '../store/writer.js';
@@ -88,6 +89,8 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
     meta: ParsedChannelMetadata,
     effects: AliasEffects,
   ): Promise<boolean> {
+    // Chain batches (the alias chain's half of a handshake, the journal) wait, and are waited for.
+    await lockChainWrites(tx, store.dialect);
     // Lock the row (Postgres) so a concurrent chain batch cannot change it between this check and the writes.
     const current = await tx
       .selectFrom('channels')

@@ -179,7 +179,7 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
     ).toBe('PUSH_ERR_TX_PROOF_INVALID');
   });
 
-  it('shows an eip155 proof sent over HTTP, whose IPFS content comes late, with its transaction', async () => {
+  it('leaves an eip155 proof for a block not indexed yet to the indexer, which files its late IPFS content with its transaction', async () => {
     const store = await backend.open();
     const bus = createBus();
     const events: AdmittedNotification[] = [];
@@ -194,9 +194,16 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
       ipfs: createIpfsClient({ gateways: [gateway.gatewayUrl], timeoutMs: 2000, maxBytes: 1 << 20 }),
       limits: { perIp: null, perChannel: null },
     });
-    const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
+    const sink = createStoreChainSink({
+      store,
+      coreChainId: core.chainId,
+      logger,
+      notifications: admission.chainDoor,
+    });
     await indexToHeads(sink, [core, alias], { logger });
-    // Sent after indexing: the HTTP request is the first to record this log.
+    await admission.retryPendingContent();
+    events.length = 0; // the seeded notifications
+    // Sent after indexing: its block is above the indexer's cursor.
     const beta = seed.channels[1]!;
     const json = sdkPayloadJson(`eip155:${core.chainId}:${beta.channel}`, {
       type: 3,
@@ -217,7 +224,19 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
       source: 'ETH_TEST_SEPOLIA',
       identity: `1+${cid}`,
     });
-    expect(first.status).toBe('pending_content');
+    // Checked, not stored: stored now, it could outlive a reorg of a block the indexer has not seen.
+    expect(first).toEqual({ notificationId: 0, status: 'indexing', duplicate: false });
+    expect(
+      await store.db
+        .selectFrom('inputs')
+        .selectAll()
+        .where('tx_hash', '=', receipt.transactionHash)
+        .execute(),
+    ).toEqual([]);
+    // The indexer reaches the block and admits the log; its content is not pinned yet.
+    await indexToHeads(sink, [core], { logger });
+    await admission.retryPendingContent();
+    expect(events).toEqual([]);
 
     await gateway.add(json);
     clock += 60 * 60_000; // past any backoff

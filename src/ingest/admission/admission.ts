@@ -15,6 +15,7 @@ import {
   payloadV1Message,
   rewriteLegacyIdentity,
 } from '../../protocol/index.js';
+import { lockChainWrites } from '../../store/chain-lock.js';
 import type { Store } from '../../store/index.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
@@ -364,7 +365,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   async function store(n: NewNotification): Promise<AdmitResult> {
     let stored: { id: number; event: Filed | null };
     try {
-      stored = await deps.store.db.transaction().execute((tx) => storeIn(tx, n, now()));
+      stored = await deps.store.db.transaction().execute(async (tx) => {
+        // Journaled under a block (an eip155 request): serialised with that chain's batches and rollbacks.
+        if (n.origin?.journal) await lockChainWrites(tx, deps.store.dialect);
+        return storeIn(tx, n, now());
+      });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // A concurrent request with the same proof won the race: same outcome, no second event.
@@ -599,6 +604,16 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     };
   }
 
+  /** Whether `log`'s block is above the chain's cursor; false for a chain this store does not index. */
+  async function aheadOfIndexer(log: ProvenLog): Promise<boolean> {
+    const cursor = await db
+      .selectFrom('chain_cursors')
+      .select('block')
+      .where('chain_id', '=', log.chainId)
+      .executeTakeFirst();
+    return cursor !== undefined && log.blockNumber > Number(cursor.block);
+  }
+
   /** One request through every check, with its own transaction (chain and subgraph proofs, IPFS, ERC-1271). */
   async function admitFull(p: ParsedPayload): Promise<AdmitResult> {
     const { proofText, identityText, sourceText, proof, sender, recipient, identity } = p;
@@ -656,6 +671,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 
     const content = await resolveContent(identity, deps, { retryMismatch: false, field: 'identity' });
     if (content.kind === 'ready') checkPayloadShape(content.payload, channel, recipient);
+    if (proven && (await aheadOfIndexer(proven))) {
+      // The indexer admits this log itself when it reaches the block, and only if the block is still canonical then:
+      // stored now, it could outlive a reorg the indexer never sees (the block above its cursor).
+      return { notificationId: 0, status: 'indexing', duplicate: false };
+    }
     return store({
       key,
       // The notification row records the request; only a chain proof's key is shared with the indexer's inputs.
@@ -884,6 +904,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     let refused: unknown = null;
     const event = await deps.store.db.transaction().execute(async (trx) => {
       const tx: Executor = trx;
+      // Its journal entries (a chain-keyed row) must not slip past a concurrent rollback of that block.
+      if (origin) await lockChainWrites(tx, deps.store.dialect);
       const channelRow = await tx
         .selectFrom('notifications as n')
         .innerJoin('channels as c', 'c.channel', 'n.channel')

@@ -31,7 +31,11 @@ import type { RateLimiter } from './rate-limit.js';
 
 export interface AdmitResult {
   notificationId: number;
-  status: 'admitted' | 'pending_content';
+  /**
+   * `indexing`: an `eip155:` request for a block the indexer has not reached yet; checked, not stored — the indexer
+   * admits the log when it gets there (`notificationId` 0 until then).
+   */
+  status: 'admitted' | 'pending_content' | 'indexing';
   duplicate: boolean;
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ChainLog } from '../../chains/types.js';
 import { isPushError } from '../../errors.js';
 import { isZeroAddress, parseCaip, parseChannelIdentity } from '../../protocol/index.js';
-import type { Writer } from '../../store/writer.js';
+import { createWriter, type Writer } from '../../store/writer.js';
 import { applySubscription, chainOrderKey, type SubscriptionCommand } from '../subscriptions.js';
 import { aliasInputs } from './alias-inputs.js';
 import type { ChainNotificationDoor } from './sink.js';
@@ -138,16 +138,14 @@ export async function applyVerifiedAlias(
 ): Promise<void> {
   const before = completing?.chainId === aliasChainId ? completing : undefined;
   for (const log of await aliasInputs(base.w.db, aliasChainId, alias, before)) {
+    // Journaled under the log's own block, as if applied when it was indexed: a reorg of the alias chain undoes it
+    // whichever chain the node reached first (entries of final blocks are pruned with that chain's next batch).
+    const origin = { chainId: log.chainId, blockNumber: log.blockNumber, journal: true };
     if (log.event !== 'SendNotification') {
-      await applyChainEvent({ ...base, log, batch: [] });
+      await applyChainEvent({ ...base, w: createWriter(base.w.db, origin), log, batch: [] });
       continue;
     }
     if (!base.notifications) continue;
-    const origin = base.w.origin ?? {
-      chainId: completing?.chainId ?? log.chainId,
-      blockNumber: completing?.blockNumber ?? log.blockNumber,
-      journal: false,
-    };
     const after = await base.notifications.admit(base.w.db, log, origin);
     if (after) base.committed?.push(after);
   }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
+import { lockChainWrites } from '../../store/chain-lock.js';
 import type { Store } from '../../store/index.js';
 import {
   createWriter,
@@ -51,14 +52,6 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
   const { store, coreChainId, logger } = deps;
   const now = deps.now ?? Date.now;
   const db = store.db;
-  // Batches of all chains are applied one at a time: an alias chain's batch must see a handshake the core chain's
-  // batch completed, or be seen by it (aliasVerified in handlers.ts); on Postgres they would otherwise overlap.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => {});
-    return run;
-  };
 
   return {
     async getCursor(chainId: number): Promise<ChainCursor | null> {
@@ -86,8 +79,8 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       };
     },
 
-    apply: (chainId, batch) => serial(() => apply(chainId, batch)),
-    rollback: (chainId, toBlock) => serial(() => rollback(chainId, toBlock)),
+    apply,
+    rollback,
   };
 
   async function apply(chainId: number, batch: ChainBatch): Promise<void> {
@@ -96,6 +89,9 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
     const changedSubscriptions: { channel: string; subscriber: string }[] = [];
     const committed: (() => void)[] = [];
     await db.transaction().execute(async (tx) => {
+      // Batches of all chains one at a time: an alias chain's batch must see a handshake the core chain's batch
+      // completed, or be seen by it (aliasVerified in handlers.ts).
+      await lockChainWrites(tx, store.dialect);
       const t = now();
       fresh = await recordChainInputs(tx, chainId, batch.fromBlock, batch.toBlock, logs, t);
       // Opt-ins and notifications of finalised blocks are applied in runs (the backfill's hot path). Invariant: at
@@ -189,16 +185,22 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         .onConflict((oc) => oc.column('chain_id').doUpdateSet({ block: batch.toBlock, updated_at: t }))
         .execute();
     });
-    if (changedSubscriptions.length && deps.onSubscriptions) {
-      deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
+    // Committed is committed: the logs are no longer fresh, so nothing here may skip the rest or fail the batch.
+    for (const after of committed) {
+      try {
+        after();
+      } catch (err) {
+        logger.error({ err, chainId }, 'publishing what a chain batch admitted failed');
+      }
     }
-    for (const after of committed) after();
+    await announceSubscriptions(changedSubscriptions);
   }
 
   async function rollback(chainId: number, toBlock: number): Promise<void> {
     // Opt-ins the rollback restored: live fan-out must forget orphaned ones (and regain undone opt-outs).
     const changedSubscriptions: { channel: string; subscriber: string }[] = [];
     await db.transaction().execute(async (tx) => {
+      await lockChainWrites(tx, store.dialect);
       const undone = await rollbackJournal(tx, chainId, toBlock);
       for (const u of undone) {
         if (u.table === 'subscriptions')
@@ -223,8 +225,16 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         'reorg rolled back',
       );
     });
-    if (changedSubscriptions.length && deps.onSubscriptions) {
-      deps.onSubscriptions(await readSubscriptionRows(db, changedSubscriptions));
+    await announceSubscriptions(changedSubscriptions);
+  }
+
+  /** Tells live fan-out the opt-in state of pairs a committed batch or rollback changed; failures are logged. */
+  async function announceSubscriptions(pairs: { channel: string; subscriber: string }[]): Promise<void> {
+    if (pairs.length === 0 || !deps.onSubscriptions) return;
+    try {
+      deps.onSubscriptions(await readSubscriptionRows(db, pairs));
+    } catch (err) {
+      logger.error({ err }, 'opt-in changes could not be announced to live fan-out');
     }
   }
 }

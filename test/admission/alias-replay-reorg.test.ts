@@ -1,0 +1,149 @@
+/**
+ * What an alias chain recorded before its alias's handshake completed is applied when it does, journaled under each
+ * log's own alias-chain block: a reorg of the alias chain undoes it whichever chain the node indexed first, as a
+ * from-scratch index of the canonical chains would have it.
+ */
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Hex } from 'viem';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainLog } from '../../src/chains/types.js';
+import { createAdmission } from '../../src/ingest/admission/index.js';
+import { createBus } from '../../src/ingest/bus.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { projectionSnapshot } from '../support/projections.js';
+import { storeBackends } from '../support/store-backends.js';
+import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
+
+const logger = pino({ level: 'silent' });
+const CH = 1;
+const ALIAS = 3;
+const USER = 11;
+const T0 = 1_700_000_000;
+
+let n = 0;
+function log(
+  chainId: number,
+  contract: 'core' | 'comm',
+  event: string,
+  blockNumber: number,
+  timestamp: number,
+  args: Record<string, unknown>,
+): ChainLog {
+  n += 1;
+  return {
+    chainId,
+    blockNumber,
+    blockHash:
+      `0x${chainId.toString(16).padStart(8, '0')}${blockNumber.toString(16).padStart(56, '0')}` as Hex,
+    logIndex: n,
+    txHash: `0x${n.toString(16).padStart(64, '0')}` as Hex,
+    txIndex: 0,
+    address: (contract === 'core'
+      ? '0x5ab1520e2bd519bdab2e1347eee81c00a77f4946'
+      : chainId === CORE_CHAIN_ID
+        ? CORE_COMM
+        : ALIAS_COMM
+    ).toLowerCase() as Hex,
+    contract,
+    event,
+    args,
+    timestamp,
+    topic0: '0x00' as Hex,
+  };
+}
+
+const coreLogs = [
+  log(CORE_CHAIN_ID, 'core', 'AddChannel', 100, T0, {
+    channel: addr(CH),
+    channelType: 2n,
+    identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+  }),
+  log(CORE_CHAIN_ID, 'comm', 'ChannelAlias', 100, T0, {
+    _chainName: 'POLYGON_TEST_AMOY',
+    _chainID: BigInt(CORE_CHAIN_ID),
+    _channelOwnerAddress: addr(CH),
+    _ethereumChannelAddress: `eip155:${ALIAS_CHAIN_ID}:${addr(ALIAS)}`,
+  }),
+];
+const aliasConfirm = log(ALIAS_CHAIN_ID, 'comm', 'ChannelAlias', 50, T0 + 60, {
+  _chainName: 'ETH_TEST_SEPOLIA',
+  _chainID: BigInt(ALIAS_CHAIN_ID),
+  _channelOwnerAddress: addr(ALIAS),
+  _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
+});
+// Unfinalised alias-chain blocks 51 and 52, reorged away later.
+const aliasOrphans = [
+  log(ALIAS_CHAIN_ID, 'comm', 'Subscribe', 51, T0 + 120, { channel: addr(ALIAS), user: addr(USER) }),
+  log(ALIAS_CHAIN_ID, 'comm', 'SendNotification', 52, T0 + 180, {
+    channel: addr(ALIAS),
+    recipient: addr(ALIAS),
+    identity: '0+1+Hello+from the alias chain',
+  }),
+];
+
+describe.each(storeBackends())('alias replay vs an alias-chain reorg on $name', (backend) => {
+  afterAll(() => backend.cleanup());
+
+  async function run(order: 'core-first' | 'alias-first' | 'canonical-only') {
+    const store = await backend.open();
+    const admission = createAdmission({
+      store,
+      coreChainId: CORE_CHAIN_ID,
+      chains: [
+        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
+        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
+      ],
+      bus: createBus({ logger }),
+      logger,
+      registry: new Registry(),
+      limits: { perIp: null, perChannel: null },
+      now: () => (T0 + 3600) * 1000,
+    });
+    const sink = createStoreChainSink({
+      store,
+      coreChainId: CORE_CHAIN_ID,
+      logger,
+      notifications: admission.chainDoor,
+    });
+    const core = () =>
+      sink.apply(CORE_CHAIN_ID, {
+        fromBlock: 100,
+        toBlock: 100,
+        logs: coreLogs,
+        blocks: [],
+        finalizedBlock: 100,
+      });
+    const alias = (logs: ChainLog[], toBlock: number) =>
+      sink.apply(ALIAS_CHAIN_ID, { fromBlock: 50, toBlock, logs, blocks: [], finalizedBlock: 50 });
+    if (order === 'canonical-only') {
+      await core();
+      await alias([aliasConfirm], 52);
+    } else {
+      if (order === 'core-first') await core();
+      await alias([aliasConfirm, ...aliasOrphans], 52);
+      if (order === 'alias-first') await core();
+      // The alias chain reorgs blocks 51-52 away (the new branch holds nothing of ours).
+      await sink.rollback(ALIAS_CHAIN_ID, 50);
+    }
+    const snap = await projectionSnapshot(store.db);
+    const notifications = await store.db.selectFrom('notifications').select('input_key').execute();
+    return {
+      subscriptions: snap.subscriptions.map((s) => ({
+        channel: s.channel,
+        subscriber: s.subscriber,
+        subscribed: Number(s.subscribed),
+      })),
+      notifications: notifications.length,
+      inputs: snap.inputs.length,
+    };
+  }
+
+  it('core first: the reorg undoes the alias opt-in and notification', async () => {
+    expect(await run('core-first')).toEqual(await run('canonical-only'));
+  });
+
+  it('alias first: the reorg undoes the replayed alias opt-in and notification too', async () => {
+    expect(await run('alias-first')).toEqual(await run('canonical-only'));
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * An `eip155:` proof over HTTP naming a log in a block the indexer has not reached yet is checked but not stored: if
+ * that block were reorged away before the indexer got there, nothing would ever undo it (the indexer rolls back only
+ * blocks it recorded), and the re-mined transaction would be admitted a second time. The indexer admits the log when
+ * it reaches the canonical block: one notification for one on-chain send.
+ */
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Hex } from 'viem';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainLog } from '../../src/chains/types.js';
+import type { SentNotificationLog } from '../../src/ingest/admission/chain-client.js';
+import { type ChainClient, createAdmission } from '../../src/ingest/admission/index.js';
+import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { storeBackends } from '../support/store-backends.js';
+import { addr, CORE_CHAIN_ID, CORE_COMM, seedChannel } from './support.js';
+
+const logger = pino({ level: 'silent' });
+const CH = 1;
+const A = 11;
+const TX = `0x${'ab'.repeat(32)}` as Hex;
+const H10 = `0x${'cd'.repeat(32)}` as Hex; // the block the tx was first mined in (orphaned later)
+const H11 = `0x${'ef'.repeat(32)}` as Hex; // the block it is re-mined in
+const IDENTITY = '0+3+Alert+your position';
+const clock = 1_700_000_000_000;
+
+describe.each(storeBackends())(
+  'eip155 proof of a block the indexer never saw, reorged on $name',
+  (backend) => {
+    afterAll(() => backend.cleanup());
+
+    it('leaves one notification once the tx is re-mined and indexed', async () => {
+      const store = await backend.open();
+      const bus = createBus({ logger });
+      const events: AdmittedNotification[] = [];
+      bus.subscribe((e) => events.push(e));
+      const first: SentNotificationLog = {
+        logIndex: 0,
+        blockNumber: 10,
+        blockHash: H10,
+        channel: addr(CH),
+        recipient: addr(A),
+        identity: IDENTITY,
+      };
+      const client: ChainClient = {
+        async sendNotificationLogs(tx) {
+          return tx === TX ? [first] : [];
+        },
+        async isValidSignature() {
+          return false;
+        },
+        async blockTimestamp() {
+          return clock / 1000 - 60;
+        },
+      };
+      const admission = createAdmission({
+        store,
+        coreChainId: CORE_CHAIN_ID,
+        chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
+        chainClients: new Map([[CORE_CHAIN_ID, client]]),
+        bus,
+        logger,
+        registry: new Registry(),
+        limits: { perIp: null, perChannel: null },
+        now: () => clock,
+      });
+      await seedChannel(store.db, CH);
+      const sink = createStoreChainSink({
+        store,
+        coreChainId: CORE_CHAIN_ID,
+        logger,
+        notifications: admission.chainDoor,
+      });
+
+      // The indexer has reached block 9 (cursor 9). The dApp posts the proof right after its tx was mined in block 10.
+      await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });
+      await admission.admitPayload({
+        verificationProof: `eip155:${CORE_CHAIN_ID}:${TX}`,
+        sender: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
+        recipient: `eip155:${CORE_CHAIN_ID}:${addr(A)}`,
+        source: 'ETH_TEST_SEPOLIA',
+        identity: IDENTITY,
+      });
+      // Block 10 is reorged away above the indexer's cursor; the tx is re-mined in block 11. The indexer's next range
+      // (10..11) is the canonical one; block 9 is unchanged, so no rollback is ever requested.
+      const remined: ChainLog = {
+        chainId: CORE_CHAIN_ID,
+        blockNumber: 11,
+        blockHash: H11,
+        logIndex: 0,
+        txHash: TX,
+        txIndex: 0,
+        address: CORE_COMM.toLowerCase() as Hex,
+        contract: 'comm',
+        event: 'SendNotification',
+        args: { channel: addr(CH), recipient: addr(A), identity: IDENTITY },
+        timestamp: clock / 1000 - 30,
+        topic0: '0x00' as Hex,
+      };
+      await sink.apply(CORE_CHAIN_ID, {
+        fromBlock: 10,
+        toBlock: 11,
+        logs: [remined],
+        blocks: [],
+        finalizedBlock: 0,
+      });
+
+      const inbox = await listUserFeed(store.db, { user: addr(A), box: 'inbox', limit: 50, now: clock });
+      const spam = await listUserFeed(store.db, { user: addr(A), box: 'spam', limit: 50, now: clock });
+      const orphanInputs = await store.db
+        .selectFrom('inputs')
+        .select('key')
+        .where('block_hash', '=', H10)
+        .execute();
+      expect({
+        items: inbox.feeds.length + spam.feeds.length,
+        published: events.length,
+        orphanInputs: orphanInputs.length,
+      }).toEqual({ items: 1, published: 1, orphanInputs: 0 });
+    });
+  },
+);

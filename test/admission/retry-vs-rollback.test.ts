@@ -1,0 +1,117 @@
+/**
+ * Late content filed by the retry loop (a fresh id journaled under the log's block) and a reorg rollback of that block
+ * at the same moment (Postgres) are serialised by the chain-writes lock: the rollback sees the retry's journal entries
+ * and undoes the notification it filed.
+ *
+ * The interleaving is forced with a table lock held by a third connection (feed_entries, SHARE): the retry blocks on
+ * its feed-entry insert with its claim done while the rollback is started, then the lock is released.
+ */
+
+import { sql } from 'kysely';
+import pg from 'pg';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Hex } from 'viem';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainLog } from '../../src/chains/types.js';
+import { createAdmission } from '../../src/ingest/admission/index.js';
+import { createBus } from '../../src/ingest/bus.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { storeBackends, TEST_DATABASE_URL } from '../support/store-backends.js';
+import { addr, CORE_CHAIN_ID, CORE_COMM, sdkPayloadJson, seedChannel } from './support.js';
+
+const logger = pino({ level: 'silent' });
+const CH = 1;
+const USER = 11;
+const CID = 'bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a';
+const clock = 1_700_000_000_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
+  'content retry vs reorg on $name',
+  (backend) => {
+    afterAll(() => backend.cleanup());
+
+    it('a reorg of the block undoes the notification its late content filed meanwhile', async () => {
+      const store = await backend.open();
+      await seedChannel(store.db, CH);
+      const json = JSON.parse(
+        sdkPayloadJson(`eip155:${CORE_CHAIN_ID}:${addr(CH)}`, {
+          type: 3,
+          recipients: [`eip155:${CORE_CHAIN_ID}:${addr(USER)}`],
+        }),
+      );
+      let open!: () => void;
+      const fetched = new Promise<void>((r) => {
+        open = r;
+      });
+      const admission = createAdmission({
+        store,
+        coreChainId: CORE_CHAIN_ID,
+        chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
+        ipfs: {
+          async fetchJson() {
+            await fetched;
+            return json;
+          },
+        },
+        bus: createBus({ logger }),
+        logger,
+        registry: new Registry(),
+        limits: { perIp: null, perChannel: null },
+        now: () => clock,
+      });
+      const sink = createStoreChainSink({
+        store,
+        coreChainId: CORE_CHAIN_ID,
+        logger,
+        notifications: admission.chainDoor,
+      });
+      const chainLog: ChainLog = {
+        chainId: CORE_CHAIN_ID,
+        blockNumber: 10,
+        blockHash: `0x${'cd'.repeat(32)}` as Hex,
+        logIndex: 0,
+        txHash: `0x${'ab'.repeat(32)}` as Hex,
+        txIndex: 0,
+        address: CORE_COMM.toLowerCase() as Hex,
+        contract: 'comm',
+        event: 'SendNotification',
+        args: { channel: addr(CH), recipient: addr(USER), identity: `1+${CID}` },
+        timestamp: clock / 1000 - 60,
+        topic0: '0x00' as Hex,
+      };
+      await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });
+      // Block 10, unfinalised: stored as due; the commit starts a retry round (its fetch waits for `open`).
+      await sink.apply(CORE_CHAIN_ID, {
+        fromBlock: 10,
+        toBlock: 10,
+        logs: [chainLog],
+        blocks: [],
+        finalizedBlock: 0,
+      });
+      const round = admission.retryPendingContent(); // the round already running
+
+      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]!.s;
+      const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query(`LOCK TABLE ${schema}.feed_entries IN SHARE MODE`);
+        open(); // the retry claims the row, then waits on the feed-entry insert
+        await sleep(500);
+        const rollingBack = sink.rollback(CORE_CHAIN_ID, 9); // a reorg from block 10 on
+        await sleep(500);
+        await locker.query('COMMIT');
+        await rollingBack;
+        await round;
+      } finally {
+        await locker.end();
+      }
+      const notifications = await store.db.selectFrom('notifications').select(['id', 'status']).execute();
+      const entries = await store.db.selectFrom('feed_entries').select('notification_id').execute();
+      const inputs = await store.db.selectFrom('inputs').select('key').execute();
+      expect({ notifications, entries, inputs }).toEqual({ notifications: [], entries: [], inputs: [] });
+    });
+  },
+);
