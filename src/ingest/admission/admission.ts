@@ -756,28 +756,24 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   }
 
   const chainDoor: ChainNotificationDoor = {
+    // Counted per log (chain-batch.ts); not timed: a run is not one admission.
     async admitRun(tx, logs) {
-      const end = duration.startTimer({ door: 'chain' });
-      try {
-        const { events, later } = await admitRun(tx, logs);
-        // Content behind a gateway: stored as due one by one (finalised blocks: nothing to journal).
-        const rest: (() => void)[] = [];
-        for (const log of later) {
-          const after = await chainDoor.admit(tx, log, {
-            chainId: log.chainId,
-            blockNumber: log.blockNumber,
-            journal: false,
-          });
-          if (after) rest.push(after);
-        }
-        if (events.length === 0 && rest.length === 0) return null;
-        return () => {
-          for (const e of events) deps.bus.publish(e);
-          for (const after of rest) after();
-        };
-      } finally {
-        end();
+      const { events, later } = await admitRun(tx, logs);
+      // Content behind a gateway: stored as due one by one (finalised blocks: nothing to journal).
+      const rest: (() => void)[] = [];
+      for (const log of later) {
+        const after = await chainDoor.admit(tx, log, {
+          chainId: log.chainId,
+          blockNumber: log.blockNumber,
+          journal: false,
+        });
+        if (after) rest.push(after);
       }
+      if (events.length === 0 && rest.length === 0) return null;
+      return () => {
+        for (const e of events) deps.bus.publish(e);
+        for (const after of rest) after();
+      };
     },
     async admit(tx, log, origin) {
       const end = duration.startTimer({ door: 'chain' });
@@ -811,10 +807,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     // The indexer records the log first; if a reorg removed it since, there is nothing to admit.
     const input = await db.selectFrom('inputs').select('key').where('key', '=', key).executeTakeFirst();
     if (!input) return null;
-    const stored = await deps.store.db.transaction().execute((tx) =>
+    const stored = await deps.store.db.transaction().execute(async (tx) => {
+      await lockChainWrites(tx, deps.store.dialect);
       // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
-      admitChainIn(tx, log, { chainId: log.chainId, blockNumber: log.blockNumber, journal: true }),
-    );
+      return admitChainIn(tx, log, { chainId: log.chainId, blockNumber: log.blockNumber, journal: true });
+    });
     if (!stored) return asResult((await existing(key))!, true);
     afterChainCommit([stored]);
     return {
