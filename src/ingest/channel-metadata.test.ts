@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBlockHash, testChainLog } from '../../test/support/chain-log.js';
 import { testChannelRow } from '../../test/support/channel-row.js';
 import { storeBackends } from '../../test/support/store-backends.js';
 import type { ChainLog } from '../chains/types.js';
@@ -147,27 +148,6 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
       },
     };
     const worker = createChannelMetadataWorker({ store, ipfs, logger, now: () => 1_000 });
-    let logIndex = 0;
-    const log = (
-      blockNumber: number,
-      contract: 'core' | 'comm',
-      event: string,
-      args: Record<string, unknown>,
-    ) =>
-      ({
-        chainId: CORE,
-        blockNumber,
-        blockHash: hash(blockNumber),
-        logIndex: logIndex++,
-        txHash: `0x${(logIndex + 1000).toString(16).padStart(64, '0')}`,
-        txIndex: 0,
-        address: '0x0000000000000000000000000000000000000001',
-        contract,
-        event,
-        args,
-        timestamp: 1_700_000_000 + blockNumber,
-        topic0: `0x${'00'.repeat(32)}`,
-      }) as ChainLog;
     /** Applies `logs` as block `n` on top of block n-1, with `finalized` as the finalised height. */
     const block = (n: number, logs: ChainLog[], finalized = 0) =>
       sink.apply(CORE, {
@@ -184,16 +164,20 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
         .select(['alias_chain_id', 'alias_address', 'channel', 'declared', 'confirmed'])
         .orderBy('alias_address')
         .execute();
-    return { store, sink, worker, log, block, channels, aliases };
+    return { store, sink, worker, block, channels, aliases };
   }
-  const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const;
+  const hash = (n: number) => testBlockHash(CORE, n);
   const addChannel = (cid: string) => ({ channel: CH, channelType: 2n, identity: `1+${cid}` });
 
   it('an orphaned UpdateChannel takes back its metadata and the alias it declared; the earlier ones stay', async () => {
     const t = await setup();
-    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))], 10); // final
+    await t.block(10, [testChainLog('AddChannel', addChannel(CID1), { blockNumber: 10 })], 10); // final
     expect(await t.worker.runOnce()).toBe(1);
-    await t.block(11, [t.log(11, 'core', 'UpdateChannel', { channel: CH, identity: `1+${CID2}` })], 10);
+    await t.block(
+      11,
+      [testChainLog('UpdateChannel', { channel: CH, identity: `1+${CID2}` }, { blockNumber: 11 })],
+      10,
+    );
     expect(await t.worker.runOnce()).toBe(1);
     expect(await t.channels()).toEqual([expect.objectContaining({ name: 'Two', ipfs_hash: CID2 })]);
     // One alias per chain per channel: the new declaration replaces the old one.
@@ -222,7 +206,7 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
   it('metadata that arrives after its AddChannel was reorged away writes nothing', async () => {
     let open!: () => void;
     const t = await setup({ gate: new Promise<void>((r) => (open = r)) });
-    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))]);
+    await t.block(10, [testChainLog('AddChannel', addChannel(CID1), { blockNumber: 10 })]);
     const run = t.worker.runOnce(); // fetching…
     await new Promise((r) => setTimeout(r, 20));
     await t.sink.rollback(CORE, 9);
@@ -235,8 +219,10 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
 
   it('a reorg of a later block that touched the channel undoes the resolution, which is then done again', async () => {
     const t = await setup();
-    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))]);
-    await t.block(11, [t.log(11, 'core', 'ChannelVerified', { channel: CH, verifier: OTHER })]);
+    await t.block(10, [testChainLog('AddChannel', addChannel(CID1), { blockNumber: 10 })]);
+    await t.block(11, [
+      testChainLog('ChannelVerified', { channel: CH, verifier: OTHER }, { blockNumber: 11 }),
+    ]);
     expect(await t.worker.runOnce()).toBe(1);
     await t.sink.rollback(CORE, 10);
     expect(await t.channels()).toEqual([
@@ -258,7 +244,7 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
 
   it('metadata of a final block is written final (no journal)', async () => {
     const t = await setup();
-    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))], 10);
+    await t.block(10, [testChainLog('AddChannel', addChannel(CID1), { blockNumber: 10 })], 10);
     expect(await t.worker.runOnce()).toBe(1);
     expect(await t.store.db.selectFrom('journal').selectAll().execute()).toEqual([]);
     expect(await t.aliases()).toHaveLength(1);
@@ -279,7 +265,7 @@ describe.each(storeBackends())('channel metadata and reorgs on $name', (backend)
         updated_at: 0,
       })
       .execute();
-    await t.block(10, [t.log(10, 'core', 'AddChannel', addChannel(CID1))], 10);
+    await t.block(10, [testChainLog('AddChannel', addChannel(CID1), { blockNumber: 10 })], 10);
     expect(await t.worker.runOnce()).toBe(1);
     expect(await t.aliases()).toEqual([
       { alias_chain_id: 80002, alias_address: ALIAS, channel: CH, declared: 1, confirmed: 0 },
@@ -295,20 +281,6 @@ describe.each(storeBackends())('an alias handshake completed by channel metadata
   it('applies the alias chain opt-ins recorded before the metadata declared the alias', async () => {
     const store = await backend.open();
     const logger = pino({ level: 'silent' });
-    const at = (logIndex: number, event: string, args: Record<string, unknown>): ChainLog => ({
-      chainId: 80002,
-      blockNumber: 7,
-      blockHash: `0x${'ab'.repeat(32)}`,
-      logIndex,
-      txHash: `0x${logIndex.toString(16).padStart(64, '0')}`,
-      txIndex: logIndex,
-      address: `0x${'22'.repeat(20)}`,
-      contract: 'comm',
-      event,
-      args,
-      timestamp: 1_700_000_000,
-      topic0: `0x${'00'.repeat(32)}`,
-    });
     // The alias chain is indexed first: the alias confirms, a user opts in to it (set aside: not verified yet).
     const sink = createStoreChainSink({ store, coreChainId: CORE, logger });
     await sink.apply(80002, {
@@ -317,13 +289,21 @@ describe.each(storeBackends())('an alias handshake completed by channel metadata
       blocks: [],
       finalizedBlock: 7,
       logs: [
-        at(0, 'ChannelAlias', {
-          _chainName: 'POLYGON_TEST_AMOY',
-          _chainID: 80002n,
-          _channelOwnerAddress: ALIAS,
-          _ethereumChannelAddress: CH,
-        }),
-        at(1, 'Subscribe', { channel: ALIAS, user: USER }),
+        testChainLog(
+          'ChannelAlias',
+          {
+            _chainName: 'POLYGON_TEST_AMOY',
+            _chainID: 80002n,
+            _channelOwnerAddress: ALIAS,
+            _ethereumChannelAddress: CH,
+          },
+          { chainId: 80002, blockNumber: 7 },
+        ),
+        testChainLog(
+          'Subscribe',
+          { channel: ALIAS, user: USER },
+          { chainId: 80002, blockNumber: 7, logIndex: 1 },
+        ),
       ],
     });
     expect(await store.db.selectFrom('subscriptions').selectAll().execute()).toEqual([]);

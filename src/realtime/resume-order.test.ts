@@ -7,7 +7,7 @@
  */ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
-import { getAddress, type Hex } from 'viem';
+import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALIAS_CHAIN_ID,
@@ -19,8 +19,8 @@ import {
   seedChannel,
 } from '../../test/admission/support.js';
 import { logger, testPushApp } from '../../test/api/fixtures.js';
+import { testChainLog } from '../../test/support/chain-log.js';
 import { storeBackends } from '../../test/support/store-backends.js';
-import type { ChainLog } from '../chains/types.js';
 import { type Admission, createAdmission } from '../ingest/admission/index.js';
 import { createBus } from '../ingest/bus.js';
 import { chainInputKey } from '../ingest/chain/inputs.js';
@@ -101,20 +101,11 @@ describe.each(storeBackends())('resume after an older-ts notification on $name',
     first.close();
 
     // While the client is away the indexer delivers a SendNotification from a block mined a minute ago.
-    const log: ChainLog = {
-      chainId: CORE_CHAIN_ID,
-      blockNumber: 100,
-      blockHash: `0x${'ab'.repeat(32)}` as Hex,
-      logIndex: 0,
-      txHash: `0x${'cd'.repeat(32)}` as Hex,
-      txIndex: 0,
-      address: CORE_COMM.toLowerCase() as Hex,
-      contract: 'comm',
-      event: 'SendNotification',
-      args: { channel: addr(CH), recipient: addr(U), identity: '0+3+chain+sent on chain' },
-      timestamp: Math.floor(Date.now() / 1000) - 60,
-      topic0: `0x${'00'.repeat(32)}` as Hex,
-    };
+    const log = testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(U), identity: '0+3+chain+sent on chain' },
+      { blockNumber: 100, timestamp: Math.floor(Date.now() / 1000) - 60 },
+    );
     await store.db
       .insertInto('inputs')
       .values({

@@ -5,13 +5,12 @@
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import { createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
 
@@ -21,66 +20,50 @@ const ALIAS = 3;
 const USER = 11;
 const T0 = 1_700_000_000; // seconds
 
-let n = 0;
-function log(
-  chainId: number,
-  contract: 'core' | 'comm',
-  event: string,
-  blockNumber: number,
-  timestamp: number,
-  args: Record<string, unknown>,
-): ChainLog {
-  n += 1;
-  return {
-    chainId,
-    blockNumber,
-    blockHash:
-      `0x${chainId.toString(16).padStart(8, '0')}${blockNumber.toString(16).padStart(56, '0')}` as Hex,
-    logIndex: n,
-    txHash: `0x${n.toString(16).padStart(64, '0')}` as Hex,
-    txIndex: 0,
-    address: (contract === 'core'
-      ? '0x5ab1520e2bd519bdab2e1347eee81c00a77f4946'
-      : chainId === CORE_CHAIN_ID
-        ? CORE_COMM
-        : ALIAS_COMM
-    ).toLowerCase() as Hex,
-    contract,
-    event,
-    args,
-    timestamp,
-    topic0: '0x00' as Hex,
-  };
-}
-
 // Core chain: the channel is created and declares its alias at T0.
 const coreLogs = [
-  log(CORE_CHAIN_ID, 'core', 'AddChannel', 100, T0, {
-    channel: addr(CH),
-    channelType: 2n,
-    identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-  }),
-  log(CORE_CHAIN_ID, 'comm', 'ChannelAlias', 100, T0, {
-    _chainName: 'POLYGON_TEST_AMOY',
-    _chainID: BigInt(CORE_CHAIN_ID),
-    _channelOwnerAddress: addr(CH),
-    _ethereumChannelAddress: `eip155:${ALIAS_CHAIN_ID}:${addr(ALIAS)}`,
-  }),
+  testChainLog(
+    'AddChannel',
+    {
+      channel: addr(CH),
+      channelType: 2n,
+      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+    },
+    { blockNumber: 100, timestamp: T0 },
+  ),
+  testChainLog(
+    'ChannelAlias',
+    {
+      _chainName: 'POLYGON_TEST_AMOY',
+      _chainID: BigInt(CORE_CHAIN_ID),
+      _channelOwnerAddress: addr(CH),
+      _ethereumChannelAddress: `eip155:${ALIAS_CHAIN_ID}:${addr(ALIAS)}`,
+    },
+    { blockNumber: 100, logIndex: 1, timestamp: T0 },
+  ),
 ];
 // Alias chain, later in time: the alias confirms, a user opts in there, the alias sends a broadcast.
 const aliasLogs = [
-  log(ALIAS_CHAIN_ID, 'comm', 'ChannelAlias', 50, T0 + 60, {
-    _chainName: 'ETH_TEST_SEPOLIA',
-    _chainID: BigInt(ALIAS_CHAIN_ID),
-    _channelOwnerAddress: addr(ALIAS),
-    _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
-  }),
-  log(ALIAS_CHAIN_ID, 'comm', 'Subscribe', 51, T0 + 120, { channel: addr(ALIAS), user: addr(USER) }),
-  log(ALIAS_CHAIN_ID, 'comm', 'SendNotification', 52, T0 + 180, {
-    channel: addr(ALIAS),
-    recipient: addr(ALIAS),
-    identity: '0+1+Hello+from the alias chain',
-  }),
+  testChainLog(
+    'ChannelAlias',
+    {
+      _chainName: 'ETH_TEST_SEPOLIA',
+      _chainID: BigInt(ALIAS_CHAIN_ID),
+      _channelOwnerAddress: addr(ALIAS),
+      _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
+    },
+    { chainId: ALIAS_CHAIN_ID, blockNumber: 50, timestamp: T0 + 60 },
+  ),
+  testChainLog(
+    'Subscribe',
+    { channel: addr(ALIAS), user: addr(USER) },
+    { chainId: ALIAS_CHAIN_ID, blockNumber: 51, timestamp: T0 + 120 },
+  ),
+  testChainLog(
+    'SendNotification',
+    { channel: addr(ALIAS), recipient: addr(ALIAS), identity: '0+1+Hello+from the alias chain' },
+    { chainId: ALIAS_CHAIN_ID, blockNumber: 52, timestamp: T0 + 180 },
+  ),
 ];
 
 describe.each(storeBackends())('alias chain indexed before/after the core chain on $name', (backend) => {

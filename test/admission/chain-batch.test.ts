@@ -5,55 +5,35 @@
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChainLog } from '../../src/chains/types.js';
 import { createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
 
 const logger = pino({ level: 'silent' });
 const CH = 1;
 const USER = 11;
-const T0 = 1_700_000_000;
-const CORE = '0x5ab1520e2bd519bdab2e1347eee81c00a77f4946' as Hex;
-
-function log(
-  event: string,
-  contract: 'core' | 'comm',
-  blockNumber: number,
-  args: Record<string, unknown>,
-): ChainLog {
-  return {
-    chainId: CORE_CHAIN_ID,
-    blockNumber,
-    blockHash: `0x${blockNumber.toString(16).padStart(64, '0')}` as Hex,
-    logIndex: 0,
-    txHash: `0x${(blockNumber + 0x1000).toString(16).padStart(64, '0')}` as Hex,
-    txIndex: 0,
-    address: contract === 'core' ? CORE : (CORE_COMM.toLowerCase() as Hex),
-    contract,
-    event,
-    args,
-    timestamp: T0 + blockNumber * 12,
-    topic0: '0x00' as Hex,
-  };
-}
 
 const history = [
-  log('AddChannel', 'core', 100, {
-    channel: addr(CH),
-    channelType: 2n,
-    identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-  }),
-  log('SendNotification', 'comm', 101, {
-    channel: addr(CH),
-    recipient: addr(USER),
-    identity: '0+3+Sent while active+body',
-  }),
-  log('DeactivateChannel', 'core', 102, { channel: addr(CH), amountRefunded: 0n }),
+  testChainLog(
+    'AddChannel',
+    {
+      channel: addr(CH),
+      channelType: 2n,
+      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+    },
+    { blockNumber: 100 },
+  ),
+  testChainLog(
+    'SendNotification',
+    { channel: addr(CH), recipient: addr(USER), identity: '0+3+Sent while active+body' },
+    { blockNumber: 101 },
+  ),
+  testChainLog('DeactivateChannel', { channel: addr(CH), amountRefunded: 0n }, { blockNumber: 102 }),
 ];
 
 describe.each(storeBackends())('chain notification vs later channel state on $name', (backend) => {
@@ -144,74 +124,71 @@ describe.each(storeBackends())('a backfill run of notifications on $name', (back
   afterAll(() => backend.cleanup());
   const OTHER = 12;
   const STRANGER = 2;
-  const at = (
-    event: string,
-    contract: 'core' | 'comm',
-    block: number,
-    i: number,
-    args: Record<string, unknown>,
-  ) => ({
-    ...log(event, contract, block, args),
-    logIndex: i,
-    txHash: `0x${(block * 100 + i).toString(16).padStart(64, '0')}` as Hex,
-  });
   const subset = JSON.parse(
     `{"notification":{"title":"s","body":"b"},"data":{"acta":"","aimg":"","amsg":"b","asub":"s","type":"4"},"recipients":{"eip155:${addr(USER)}":null,"eip155:${addr(OTHER)}":null}}`,
   );
   const logs = [
-    at('AddChannel', 'core', 100, 0, {
-      channel: addr(CH),
-      channelType: 2n,
-      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-    }),
-    at('Subscribe', 'comm', 100, 1, { channel: addr(CH), user: addr(USER) }),
-    at('SendNotification', 'comm', 101, 0, {
-      channel: addr(CH),
-      recipient: addr(USER),
-      identity: '0+3+to a subscriber+b',
-    }),
-    at('SendNotification', 'comm', 101, 1, {
-      channel: addr(CH),
-      recipient: addr(OTHER),
-      identity: '0+3+to a stranger+b',
-    }),
-    at('SendNotification', 'comm', 101, 2, {
-      channel: addr(CH),
-      recipient: addr(CH),
-      identity: '0+1+to everyone+b',
-    }),
-    at('SendNotification', 'comm', 101, 3, {
-      channel: addr(CH),
-      recipient: addr(CH),
-      identity: `2+${JSON.stringify(subset)}`,
-    }),
-    at('SendNotification', 'comm', 101, 4, {
-      channel: addr(STRANGER),
-      recipient: addr(USER),
-      identity: '0+3+no channel+b',
-    }),
-    at('SendNotification', 'comm', 101, 5, {
-      channel: addr(CH),
-      recipient: addr(USER),
-      identity: 'not an identity',
-    }),
-    at('SendNotification', 'comm', 101, 6, {
-      channel: addr(CH),
-      recipient: addr(USER),
-      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-    }),
-    at('Subscribe', 'comm', 102, 0, { channel: addr(CH), user: addr(OTHER) }),
-    at('SendNotification', 'comm', 102, 1, {
-      channel: addr(CH),
-      recipient: addr(OTHER),
-      identity: '0+3+now subscribed+b',
-    }),
-    at('DeactivateChannel', 'core', 103, 0, { channel: addr(CH), amountRefunded: 0n }),
-    at('SendNotification', 'comm', 103, 1, {
-      channel: addr(CH),
-      recipient: addr(USER),
-      identity: '0+3+inactive+b',
-    }),
+    testChainLog(
+      'AddChannel',
+      {
+        channel: addr(CH),
+        channelType: 2n,
+        identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+      },
+      { blockNumber: 100 },
+    ),
+    testChainLog('Subscribe', { channel: addr(CH), user: addr(USER) }, { blockNumber: 100, logIndex: 1 }),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(USER), identity: '0+3+to a subscriber+b' },
+      { blockNumber: 101 },
+    ),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(OTHER), identity: '0+3+to a stranger+b' },
+      { blockNumber: 101, logIndex: 1 },
+    ),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(CH), identity: '0+1+to everyone+b' },
+      { blockNumber: 101, logIndex: 2 },
+    ),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(CH), identity: `2+${JSON.stringify(subset)}` },
+      { blockNumber: 101, logIndex: 3 },
+    ),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(STRANGER), recipient: addr(USER), identity: '0+3+no channel+b' },
+      { blockNumber: 101, logIndex: 4 },
+    ),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(USER), identity: 'not an identity' },
+      { blockNumber: 101, logIndex: 5 },
+    ),
+    testChainLog(
+      'SendNotification',
+      {
+        channel: addr(CH),
+        recipient: addr(USER),
+        identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
+      },
+      { blockNumber: 101, logIndex: 6 },
+    ),
+    testChainLog('Subscribe', { channel: addr(CH), user: addr(OTHER) }, { blockNumber: 102 }),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(OTHER), identity: '0+3+now subscribed+b' },
+      { blockNumber: 102, logIndex: 1 },
+    ),
+    testChainLog('DeactivateChannel', { channel: addr(CH), amountRefunded: 0n }, { blockNumber: 103 }),
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(USER), identity: '0+3+inactive+b' },
+      { blockNumber: 103, logIndex: 1 },
+    ),
   ];
 
   /** What admission stored: each notification by its log, with its state and who got it in which box. */

@@ -8,12 +8,12 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import type { SentNotificationLog } from '../../src/ingest/admission/chain-client.js';
 import { type ChainClient, createAdmission } from '../../src/ingest/admission/index.js';
 import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { addr, CORE_CHAIN_ID, CORE_COMM, seedChannel } from './support.js';
 
@@ -85,20 +85,11 @@ describe.each(storeBackends())(
       });
       // Block 10 is reorged away above the indexer's cursor; the tx is re-mined in block 11. The indexer's next range
       // (10..11) is the canonical one; block 9 is unchanged, so no rollback is ever requested.
-      const remined: ChainLog = {
-        chainId: CORE_CHAIN_ID,
-        blockNumber: 11,
-        blockHash: H11,
-        logIndex: 0,
-        txHash: TX,
-        txIndex: 0,
-        address: CORE_COMM.toLowerCase() as Hex,
-        contract: 'comm',
-        event: 'SendNotification',
-        args: { channel: addr(CH), recipient: addr(A), identity: IDENTITY },
-        timestamp: clock / 1000 - 30,
-        topic0: '0x00' as Hex,
-      };
+      const remined = testChainLog(
+        'SendNotification',
+        { channel: addr(CH), recipient: addr(A), identity: IDENTITY },
+        { blockNumber: 11, blockHash: H11, txHash: TX, timestamp: clock / 1000 - 30 },
+      );
       await sink.apply(CORE_CHAIN_ID, {
         fromBlock: 10,
         toBlock: 11,

@@ -7,7 +7,6 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import { isPushError } from '../../src/errors.js';
 import type { SentNotificationLog } from '../../src/ingest/admission/chain-client.js';
 import { type Admission, type ChainClient, createAdmission } from '../../src/ingest/admission/index.js';
@@ -15,6 +14,7 @@ import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
+import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { addr, CORE_CHAIN_ID, CORE_COMM, seedChannel } from './support.js';
 
@@ -99,6 +99,13 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
     source: 'ETH_TEST_SEPOLIA',
     identity: IDENTITY,
   });
+  /** The tx's log to A as the indexer reads it from block `blockNumber` (mined or re-mined there). */
+  const sentToA = (blockNumber: number, blockHash?: Hex) =>
+    testChainLog(
+      'SendNotification',
+      { channel: addr(CH), recipient: addr(A), identity: IDENTITY },
+      { blockNumber, blockHash, txHash: TX, timestamp: clock / 1000 - 30 },
+    );
   const feed = async (user: number) => {
     const inbox = await listUserFeed(store.db, { user: addr(user), box: 'inbox', limit: 50, now: clock });
     const spam = await listUserFeed(store.db, { user: addr(user), box: 'spam', limit: 50, now: clock });
@@ -137,20 +144,19 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       logger,
       notifications: admission.chainDoor,
     });
-    const chainLogs: ChainLog[] = logs.map((l) => ({
-      chainId: CORE_CHAIN_ID,
-      blockNumber: l.blockNumber,
-      blockHash: l.blockHash,
-      logIndex: l.logIndex,
-      txHash: TX,
-      txIndex: 0,
-      address: CORE_COMM.toLowerCase() as Hex,
-      contract: 'comm',
-      event: 'SendNotification',
-      args: { channel: l.channel, recipient: l.recipient, identity: l.identity },
-      timestamp: clock / 1000 - 60,
-      topic0: '0x00' as Hex,
-    }));
+    const chainLogs = logs.map((l) =>
+      testChainLog(
+        'SendNotification',
+        { channel: l.channel, recipient: l.recipient, identity: l.identity },
+        {
+          blockNumber: l.blockNumber,
+          blockHash: l.blockHash,
+          logIndex: l.logIndex,
+          txHash: TX,
+          timestamp: clock / 1000 - 60,
+        },
+      ),
+    );
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 10,
       toBlock: 10,
@@ -175,20 +181,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
     // The indexer had reached block 9 and now sees a reorg from block 10 on; the tx is re-mined in block 11.
     await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });
     await sink.rollback(CORE_CHAIN_ID, 9);
-    const remined: ChainLog = {
-      chainId: CORE_CHAIN_ID,
-      blockNumber: 11,
-      blockHash: `0x${'ef'.repeat(32)}` as Hex,
-      logIndex: 0,
-      txHash: TX,
-      txIndex: 0,
-      address: CORE_COMM.toLowerCase() as Hex,
-      contract: 'comm',
-      event: 'SendNotification',
-      args: { channel: addr(CH), recipient: addr(A), identity: IDENTITY },
-      timestamp: clock / 1000 - 30,
-      topic0: '0x00' as Hex,
-    };
+    const remined = sentToA(11);
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 10,
       toBlock: 11,
@@ -207,21 +200,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       logger,
       notifications: admission.chainDoor,
     });
-    const at = (blockNumber: number, blockHash: Hex): ChainLog => ({
-      chainId: CORE_CHAIN_ID,
-      blockNumber,
-      blockHash,
-      logIndex: 0,
-      txHash: TX,
-      txIndex: 0,
-      address: CORE_COMM.toLowerCase() as Hex,
-      contract: 'comm',
-      event: 'SendNotification',
-      args: { channel: addr(CH), recipient: addr(A), identity: IDENTITY },
-      timestamp: clock / 1000 - 30,
-      topic0: '0x00' as Hex,
-    });
-    const first = at(10, BLOCK_HASH);
+    const first = sentToA(10, BLOCK_HASH);
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 9,
       toBlock: 10,
@@ -230,7 +209,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
       finalizedBlock: 0,
     });
     await sink.rollback(CORE_CHAIN_ID, 9);
-    const remined = at(11, `0x${'ef'.repeat(32)}` as Hex);
+    const remined = sentToA(11);
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 10,
       toBlock: 11,

@@ -6,14 +6,13 @@
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import type { IpfsClient } from '../../src/content/ipfs.js';
 import { createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
 import { type ChainNotificationDoor, createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { createChannelMetadataWorker } from '../../src/ingest/channel-metadata.js';
+import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
 
@@ -23,37 +22,6 @@ const ALIAS = 3;
 const USER = 11;
 const T0 = 1_700_000_000;
 const CID = 'bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a';
-
-let n = 0;
-function log(
-  chainId: number,
-  contract: 'core' | 'comm',
-  event: string,
-  blockNumber: number,
-  args: Record<string, unknown>,
-): ChainLog {
-  n += 1;
-  return {
-    chainId,
-    blockNumber,
-    blockHash:
-      `0x${chainId.toString(16).padStart(8, '0')}${blockNumber.toString(16).padStart(56, '0')}` as Hex,
-    logIndex: n,
-    txHash: `0x${n.toString(16).padStart(64, '0')}` as Hex,
-    txIndex: 0,
-    address: (contract === 'core'
-      ? '0x5ab1520e2bd519bdab2e1347eee81c00a77f4946'
-      : chainId === CORE_CHAIN_ID
-        ? CORE_COMM
-        : ALIAS_COMM
-    ).toLowerCase() as Hex,
-    contract,
-    event,
-    args,
-    timestamp: T0 + blockNumber,
-    topic0: '0x00' as Hex,
-  };
-}
 
 describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
   'metadata-completed handshake vs an alias batch on $name',
@@ -120,11 +88,11 @@ describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
         fromBlock: 100,
         toBlock: 100,
         logs: [
-          log(CORE_CHAIN_ID, 'core', 'AddChannel', 100, {
-            channel: addr(CH),
-            channelType: 2n,
-            identity: `1+${CID}`,
-          }),
+          testChainLog(
+            'AddChannel',
+            { channel: addr(CH), channelType: 2n, identity: `1+${CID}` },
+            { blockNumber: 100 },
+          ),
         ],
         blocks: [],
         finalizedBlock: 100,
@@ -134,12 +102,16 @@ describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
         fromBlock: 50,
         toBlock: 50,
         logs: [
-          log(ALIAS_CHAIN_ID, 'comm', 'ChannelAlias', 50, {
-            _chainName: 'ETH_TEST_SEPOLIA',
-            _chainID: BigInt(ALIAS_CHAIN_ID),
-            _channelOwnerAddress: addr(ALIAS),
-            _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
-          }),
+          testChainLog(
+            'ChannelAlias',
+            {
+              _chainName: 'ETH_TEST_SEPOLIA',
+              _chainID: BigInt(ALIAS_CHAIN_ID),
+              _channelOwnerAddress: addr(ALIAS),
+              _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
+            },
+            { chainId: ALIAS_CHAIN_ID, blockNumber: 50 },
+          ),
         ],
         blocks: [],
         finalizedBlock: 50,
@@ -150,12 +122,16 @@ describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
         fromBlock: 51,
         toBlock: 52,
         logs: [
-          log(ALIAS_CHAIN_ID, 'comm', 'Subscribe', 51, { channel: addr(ALIAS), user: addr(USER) }),
-          log(ALIAS_CHAIN_ID, 'comm', 'SendNotification', 52, {
-            channel: addr(ALIAS),
-            recipient: addr(ALIAS),
-            identity: '0+1+Hi+there',
-          }),
+          testChainLog(
+            'Subscribe',
+            { channel: addr(ALIAS), user: addr(USER) },
+            { chainId: ALIAS_CHAIN_ID, blockNumber: 51 },
+          ),
+          testChainLog(
+            'SendNotification',
+            { channel: addr(ALIAS), recipient: addr(ALIAS), identity: '0+1+Hi+there' },
+            { chainId: ALIAS_CHAIN_ID, blockNumber: 52 },
+          ),
         ],
         blocks: [],
         finalizedBlock: 52,

@@ -11,12 +11,11 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import { createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import { testChainLog } from '../support/chain-log.js';
 import { storeBackends, TEST_DATABASE_URL } from '../support/store-backends.js';
 import { addr, CORE_CHAIN_ID, CORE_COMM, sdkPayloadJson, seedChannel } from './support.js';
 
@@ -67,20 +66,11 @@ describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
         logger,
         notifications: admission.chainDoor,
       });
-      const chainLog: ChainLog = {
-        chainId: CORE_CHAIN_ID,
-        blockNumber: 10,
-        blockHash: `0x${'cd'.repeat(32)}` as Hex,
-        logIndex: 0,
-        txHash: `0x${'ab'.repeat(32)}` as Hex,
-        txIndex: 0,
-        address: CORE_COMM.toLowerCase() as Hex,
-        contract: 'comm',
-        event: 'SendNotification',
-        args: { channel: addr(CH), recipient: addr(USER), identity: `1+${CID}` },
-        timestamp: clock / 1000 - 60,
-        topic0: '0x00' as Hex,
-      };
+      const chainLog = testChainLog(
+        'SendNotification',
+        { channel: addr(CH), recipient: addr(USER), identity: `1+${CID}` },
+        { blockNumber: 10, timestamp: clock / 1000 - 60 },
+      );
       await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });
       // Block 10, unfinalised: stored as due; the commit starts a retry round (its fetch waits for `open`).
       await sink.apply(CORE_CHAIN_ID, {

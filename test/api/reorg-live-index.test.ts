@@ -5,9 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
-import { getAddress, type Hex } from 'viem';
+import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChainLog } from '../../src/chains/types.js';
 import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
 import { createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
@@ -22,6 +21,7 @@ import {
   sdkSend,
   seedChannel,
 } from '../admission/support.js';
+import { testBlockHash, testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { logger, testPushApp } from './fixtures.js';
 
@@ -98,24 +98,15 @@ describe.each(storeBackends())('reorged opt-in and the live index on $name', (ba
 
     const block = (n: number) => ({
       number: n,
-      hash: `0x${n.toString(16).padStart(64, '0')}` as Hex,
-      parentHash: `0x${(n - 1).toString(16).padStart(64, '0')}` as Hex,
+      hash: testBlockHash(CORE_CHAIN_ID, n),
+      parentHash: testBlockHash(CORE_CHAIN_ID, n - 1),
       timestamp: Math.floor(Date.now() / 1000) - 5,
     });
-    const subscribeLog: ChainLog = {
-      chainId: CORE_CHAIN_ID,
-      blockNumber: 10,
-      blockHash: block(10).hash,
-      logIndex: 0,
-      txHash: `0x${'ee'.repeat(32)}` as Hex,
-      txIndex: 0,
-      address: CORE_COMM.toLowerCase() as Hex,
-      contract: 'comm',
-      event: 'Subscribe',
-      args: { channel: addr(CH), user: addr(U) },
-      timestamp: block(10).timestamp,
-      topic0: `0x${'00'.repeat(32)}` as Hex,
-    };
+    const subscribeLog = testChainLog(
+      'Subscribe',
+      { channel: addr(CH), user: addr(U) },
+      { blockNumber: 10, timestamp: block(10).timestamp },
+    );
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 9,
       toBlock: 10,

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testBlockHash, testChainLog } from '../../../test/support/chain-log.js';
 import { storeBackends } from '../../../test/support/store-backends.js';
 import type { ChainLog } from '../../chains/types.js';
 import { createStoreChainSink } from './sink.js';
@@ -12,8 +13,6 @@ const OTHER = '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc';
 const ADMIN = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266';
 const ZERO = '0x0000000000000000000000000000000000000000';
 const D = (n: number) => `0x${n.toString(16).padStart(40, 'd')}`;
-const hash = (chain: number, n: number) =>
-  `0x${chain.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}` as const;
 
 describe.each(storeBackends())('TimeBoundChannelDestroyed on $name', (backend) => {
   afterAll(() => backend.cleanup());
@@ -21,29 +20,6 @@ describe.each(storeBackends())('TimeBoundChannelDestroyed on $name', (backend) =
   it('deletes the channel’s delegates and its alias’s delegates, journaled so a reorg brings them back', async () => {
     const store = await backend.open();
     const sink = createStoreChainSink({ store, coreChainId: CORE, logger: pino({ level: 'silent' }) });
-    let logIndex = 0;
-    const log = (
-      chainId: number,
-      blockNumber: number,
-      contract: 'core' | 'comm',
-      event: string,
-      args: Record<string, unknown>,
-      tx = logIndex + 1,
-    ) =>
-      ({
-        chainId,
-        blockNumber,
-        blockHash: hash(chainId, blockNumber),
-        logIndex: logIndex++,
-        txHash: `0x${tx.toString(16).padStart(64, '0')}`,
-        txIndex: 0,
-        address: '0x0000000000000000000000000000000000000001',
-        contract,
-        event,
-        args,
-        timestamp: 1_700_000_000 + blockNumber,
-        topic0: `0x${'00'.repeat(32)}`,
-      }) as ChainLog;
     const block = (chainId: number, n: number, logs: ChainLog[], finalizedBlock: number) =>
       sink.apply(chainId, {
         fromBlock: n,
@@ -51,8 +27,8 @@ describe.each(storeBackends())('TimeBoundChannelDestroyed on $name', (backend) =
         logs,
         blocks: [n - 1, n].map((b) => ({
           number: b,
-          hash: hash(chainId, b),
-          parentHash: hash(chainId, b - 1),
+          hash: testBlockHash(chainId, b),
+          parentHash: testBlockHash(chainId, b - 1),
           timestamp: b,
         })),
         finalizedBlock,
@@ -64,17 +40,25 @@ describe.each(storeBackends())('TimeBoundChannelDestroyed on $name', (backend) =
       CORE,
       10,
       [
-        log(CORE, 10, 'core', 'AddChannel', { channel: CH, channelType: 4n, identity: '1+x' }),
-        log(CORE, 10, 'core', 'AddChannel', { channel: OTHER, channelType: 2n, identity: '1+x' }),
-        log(CORE, 10, 'comm', 'ChannelAlias', {
-          _chainName: 'ETH',
-          _chainID: BigInt(CORE),
-          _channelOwnerAddress: CH,
-          _ethereumChannelAddress: `eip155:${ALIAS_CHAIN}:${ALIAS}`,
-        }),
-        log(CORE, 10, 'comm', 'AddDelegate', { channel: CH, delegate: D(1) }),
-        log(CORE, 10, 'comm', 'AddDelegate', { channel: OTHER, delegate: D(2) }),
-        log(CORE, 10, 'comm', 'Subscribe', { channel: CH, user: D(5) }),
+        testChainLog('AddChannel', { channel: CH, channelType: 4n, identity: '1+x' }, { blockNumber: 10 }),
+        testChainLog(
+          'AddChannel',
+          { channel: OTHER, channelType: 2n, identity: '1+x' },
+          { blockNumber: 10, logIndex: 1 },
+        ),
+        testChainLog(
+          'ChannelAlias',
+          {
+            _chainName: 'ETH',
+            _chainID: BigInt(CORE),
+            _channelOwnerAddress: CH,
+            _ethereumChannelAddress: `eip155:${ALIAS_CHAIN}:${ALIAS}`,
+          },
+          { blockNumber: 10, logIndex: 2 },
+        ),
+        testChainLog('AddDelegate', { channel: CH, delegate: D(1) }, { blockNumber: 10, logIndex: 3 }),
+        testChainLog('AddDelegate', { channel: OTHER, delegate: D(2) }, { blockNumber: 10, logIndex: 4 }),
+        testChainLog('Subscribe', { channel: CH, user: D(5) }, { blockNumber: 10, logIndex: 5 }),
       ],
       10,
     );
@@ -82,13 +66,21 @@ describe.each(storeBackends())('TimeBoundChannelDestroyed on $name', (backend) =
       ALIAS_CHAIN,
       5,
       [
-        log(ALIAS_CHAIN, 5, 'comm', 'ChannelAlias', {
-          _chainName: 'POLYGON',
-          _chainID: BigInt(ALIAS_CHAIN),
-          _channelOwnerAddress: ALIAS,
-          _ethereumChannelAddress: CH,
-        }),
-        log(ALIAS_CHAIN, 5, 'comm', 'AddDelegate', { channel: ALIAS, delegate: D(3) }),
+        testChainLog(
+          'ChannelAlias',
+          {
+            _chainName: 'POLYGON',
+            _chainID: BigInt(ALIAS_CHAIN),
+            _channelOwnerAddress: ALIAS,
+            _ethereumChannelAddress: CH,
+          },
+          { chainId: ALIAS_CHAIN, blockNumber: 5 },
+        ),
+        testChainLog(
+          'AddDelegate',
+          { channel: ALIAS, delegate: D(3) },
+          { chainId: ALIAS_CHAIN, blockNumber: 5, logIndex: 1 },
+        ),
       ],
       5,
     );
@@ -106,15 +98,19 @@ describe.each(storeBackends())('TimeBoundChannelDestroyed on $name', (backend) =
     ]);
 
     // Destroyed by the admin (the event names msg.sender), in an unfinalised block: contracts.md's log sequence.
-    const tx = 999;
+    const inTx = (logIndex: number) => ({
+      blockNumber: 11,
+      logIndex,
+      txHash: `0x${'99'.repeat(32)}` as const,
+    });
     await block(
       CORE,
       11,
       [
-        log(CORE, 11, 'comm', 'Unsubscribe', { channel: ZERO, user: CH }, tx),
-        log(CORE, 11, 'comm', 'Unsubscribe', { channel: CH, user: CH }, tx),
-        log(CORE, 11, 'comm', 'Unsubscribe', { channel: CH, user: ADMIN }, tx),
-        log(CORE, 11, 'core', 'TimeBoundChannelDestroyed', { channel: ADMIN, amountRefunded: 0n }, tx),
+        testChainLog('Unsubscribe', { channel: ZERO, user: CH }, inTx(0)),
+        testChainLog('Unsubscribe', { channel: CH, user: CH }, inTx(1)),
+        testChainLog('Unsubscribe', { channel: CH, user: ADMIN }, inTx(2)),
+        testChainLog('TimeBoundChannelDestroyed', { channel: ADMIN, amountRefunded: 0n }, inTx(3)),
       ],
       10,
     );
