@@ -148,9 +148,27 @@ describe('createRpcClient', () => {
     try {
       const rpc = createRpcClient({ chainId: CHAIN_ID, urls: [proxy.url], ...fast });
       const err = await expectCode(rpc.blockNumber(), 'PUSH_ERR_CHAIN_ID_MISMATCH');
-      expect(isPushError(err) && err.details).toMatchObject({ expected: CHAIN_ID, served: 1 });
+      expect(isPushError(err) && err.details).toMatchObject({
+        expected: CHAIN_ID,
+        served: [{ chainId: 1 }],
+      });
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('skips for good a URL that serves another chain when another one serves ours', async () => {
+    const wrong = await startRpcProxy({ target: chain.rpcUrl, fakeChainId: 1 });
+    const right = await startRpcProxy({ target: chain.rpcUrl });
+    try {
+      const rpc = createRpcClient({ chainId: CHAIN_ID, urls: [wrong.url, right.url], ...fast });
+      expect(await rpc.blockNumber()).toBeGreaterThanOrEqual(0);
+      expect(await rpc.blockNumber()).toBeGreaterThanOrEqual(0);
+      expect(rpc.endpoints().map((e) => e.healthy)).toEqual([false, true]);
+      // Asked once (its chain id), never again.
+      expect(wrong.stats.requests).toBe(1);
+    } finally {
+      await Promise.all([wrong.close(), right.close()]);
     }
   });
 

@@ -89,6 +89,8 @@ interface Endpoint {
   /** Set once eth_chainId answered with the expected id; a mismatch throws instead. */
   chainIdVerified: boolean;
   chainIdCheck: Promise<void> | null;
+  /** The chain id this endpoint serves when it is not ours: it is never asked again (a config mistake, logged). */
+  wrongChain: number | null;
   /**
    * Methods this endpoint answered with a malformed result, and until when it is not asked them again. A gateway that
    * drops eth_getLogs queries usually still serves headers; their successes must not make it the preferred URL for
@@ -158,6 +160,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     cooldownUntil: 0,
     chainIdVerified: false,
     chainIdCheck: null,
+    wrongChain: null,
     badMethods: new Map(),
   }));
   let nextId = 1;
@@ -179,9 +182,21 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
   function pick(label: string, avoid?: Endpoint): Endpoint {
     const now = Date.now();
     const readyAt = (e: Endpoint) => readyAtFor(e, label);
-    const ready = endpoints.filter((e) => readyAt(e) <= now);
+    const usable = endpoints.filter((e) => e.wrongChain === null);
+    if (usable.length === 0) throw wrongChainError();
+    const ready = usable.filter((e) => readyAt(e) <= now);
     if (ready.length > 0) return ready.find((e) => e !== avoid) ?? ready[0]!;
-    return endpoints.reduce((a, b) => (readyAt(b) < readyAt(a) ? b : a));
+    return usable.reduce((a, b) => (readyAt(b) < readyAt(a) ? b : a));
+  }
+
+  /** Every URL of this chain serves another chain: nothing can be indexed (fatal for the chain). */
+  function wrongChainError() {
+    const served = endpoints.map((e) => `${e.host} → ${e.wrongChain}`).join(', ');
+    return pushError('PUSH_ERR_CHAIN_ID_MISMATCH', `no RPC URL serves chain ${chainId} (${served})`, {
+      field: 'rpcUrls',
+      hint: 'Point this chain at an RPC URL of the right network',
+      details: { expected: chainId, served: endpoints.map((e) => ({ host: e.host, chainId: e.wrongChain })) },
+    });
   }
 
   type JsonRpcError = { code?: number; message?: string };
@@ -364,15 +379,14 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       const result = await send(ep, 'eth_chainId', [], opts);
       const served = typeof result === 'string' ? Number.parseInt(result, 16) : Number.NaN;
       if (served !== chainId) {
-        throw pushError(
-          'PUSH_ERR_CHAIN_ID_MISMATCH',
-          `RPC ${ep.host} serves chain ${served}, expected ${chainId}`,
-          {
-            field: 'rpcUrls',
-            hint: 'Point this chain at an RPC URL of the right network',
-            details: { expected: chainId, served, host: ep.host },
-          },
+        // One wrong URL among several is skipped for good, loudly; the chain stops only if none is right.
+        ep.wrongChain = served;
+        log.error(
+          { host: ep.host, expected: chainId, served, code: 'PUSH_ERR_CHAIN_ID_MISMATCH' },
+          'RPC URL serves another chain; not using it',
         );
+        if (endpoints.every((e) => e.wrongChain !== null)) throw wrongChainError();
+        throw new AttemptFailure('unavailable', `${ep.host} serves chain ${served}`);
       }
       ep.chainIdVerified = true;
     })().finally(() => {
@@ -521,7 +535,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       const now = Date.now();
       return endpoints.map((e) => ({
         host: e.host,
-        healthy: e.cooldownUntil <= now,
+        healthy: e.wrongChain === null && e.cooldownUntil <= now,
         consecutiveFailures: e.consecutiveFailures,
         chainIdVerified: e.chainIdVerified,
       }));
