@@ -11,7 +11,14 @@ export const caipParam = {
 } as const;
 
 export const pageQuery = {
-  page: { type: 'integer', minimum: 1, default: 1, description: '1-based page number' },
+  page: {
+    type: 'integer',
+    minimum: 1,
+    // Beyond it, offsets stop being exact integers (and no feed is that long): refused rather than read as page 1.
+    maximum: 1_000_000,
+    default: 1,
+    description: '1-based page number (at most 1,000,000; use `before` to page deep)',
+  },
   limit: {
     type: 'integer',
     minimum: 1,
