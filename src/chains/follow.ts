@@ -100,7 +100,10 @@ export function createFollower(deps: FollowerDeps): Follower {
       replaced = true;
     }
     if (!replaced) return 'behind';
-    if (!ancestor) {
+    // A chain followed from its start block (deployed less than finalityDepth ago) has no block below its window: when
+    // all of it is replaced, everything indexed goes and the new branch is applied from the start block.
+    const fromStart = !ancestor && recent[0]?.number === deps.startBlock && deps.startBlock > finalized;
+    if (!ancestor && !fromStart) {
       const lowest = recent[0]?.number;
       throw pushError(
         'PUSH_ERR_REORG_TOO_DEEP',
@@ -111,16 +114,14 @@ export function createFollower(deps: FollowerDeps): Follower {
         },
       );
     }
-    const depth = synced - ancestor.number;
+    const to = ancestor ? ancestor.number : deps.startBlock - 1;
+    const depth = synced - to;
     if (signal.aborted) throw abortError();
-    await sink.rollback(chainId, ancestor.number);
-    log.warn(
-      { from: synced, to: ancestor.number, depth, ancestor: ancestor.hash },
-      'chain reorg: rolled back',
-    );
-    synced = ancestor.number;
-    recent = recent.filter((b) => b.number <= ancestor.number);
-    blocks.forgetAbove(ancestor.number);
+    await sink.rollback(chainId, to);
+    log.warn({ from: synced, to, depth, ancestor: ancestor?.hash ?? null }, 'chain reorg: rolled back');
+    synced = to;
+    recent = recent.filter((b) => b.number <= to);
+    blocks.forgetAbove(to);
     metrics?.reorgs.inc({ chain_id: chainLabel });
     metrics?.reorgDepth.observe({ chain_id: chainLabel }, depth);
     metrics?.syncedBlock.set({ chain_id: chainLabel }, synced);

@@ -154,3 +154,32 @@ describe('reorgs (evm_snapshot / evm_revert)', () => {
     expect(ix.status().phase).toBe('failed');
   });
 });
+
+describe('a chain followed from its start block', () => {
+  it('rolls back to before the start block when a reorg replaces every block it indexed', async () => {
+    const snap = await tc.rpc<string>('evm_snapshot');
+    const startBlock = (await tc.blockNumber()) + 1;
+    for (let i = 0; i < 3; i++) await block();
+    const sink = createMemorySink();
+    // Deployed "just now": the start block is within finalityDepth of the head, so there is no backfill and no
+    // final block below the window.
+    const ix = indexer(sink, { finalityDepth: 50, startBlock });
+    await ix.start();
+    await ix.whenSynced(await tc.blockNumber());
+    await tc.rpc('evm_revert', [snap]);
+    for (let i = 0; i < 4; i++) await block(2);
+    await ix.whenSynced(await tc.blockNumber());
+    const ref = await referenceIndex({
+      rpcUrl: tc.chain.rpcUrl,
+      chainId: 31337,
+      core: tc.emitters.core,
+      comm: tc.emitters.comm,
+      fromBlock: startBlock,
+      toBlock: await tc.blockNumber(),
+    });
+    expect(sink.logs(31337)).toEqual(ref);
+    expect(sink.stats.rollbacks).toBeGreaterThanOrEqual(1);
+    expect(ix.status()).toMatchObject({ phase: 'live' });
+    await ix.stop();
+  });
+});
