@@ -9,20 +9,11 @@ import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ALIAS_CHAIN_ID,
-  ALIAS_COMM,
-  addr,
-  CORE_CHAIN_ID,
-  CORE_COMM,
-  sdkSend,
-  seedChannel,
-} from '../../test/admission/support.js';
-import { logger, testPushApp } from '../../test/api/fixtures.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from '../../test/admission/support.js';
+import { testPushApp } from '../../test/api/fixtures.js';
 import { testChainLog } from '../../test/support/chain-log.js';
 import { storeBackends } from '../../test/support/store-backends.js';
-import { type Admission, createAdmission } from '../ingest/admission/index.js';
-import { createBus } from '../ingest/bus.js';
+import type { Admission } from '../ingest/admission/index.js';
 import { chainInputKey } from '../ingest/chain/inputs.js';
 import type { Store } from '../store/index.js';
 import type { Realtime } from './index.js';
@@ -57,19 +48,9 @@ describe.each(storeBackends())('resume after an older-ts notification on $name',
   beforeAll(async () => {
     store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Resume' });
-    const bus = createBus({ logger });
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
-      bus,
-      logger,
-      limits: { perIp: null, perChannel: null },
-    });
-    ({ app, realtime } = testPushApp({ store, bus, admission }));
+    const fixture = testAdmission(store);
+    admission = fixture.admission;
+    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });

@@ -1,23 +1,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIpfsClient } from '../../src/content/ipfs.js';
 import { cidOf, createIpfsGateway, type IpfsGateway } from '../../src/devnet/index.js';
 import { isPushError } from '../../src/errors.js';
 import type { ContentSubgraph } from '../../src/ingest/admission/content.js';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
+import type { AdmittedNotification } from '../../src/ingest/bus.js';
 import type { Store } from '../../src/store/index.js';
 import { listChannelNotifications, listUserFeed } from '../../src/store/repos/feeds.js';
 import { storeBackends } from '../support/store-backends.js';
 import {
   ALIAS_CHAIN_ID,
-  ALIAS_COMM,
   addr,
+  CORE_ADMISSION_CHAIN,
   CORE_CHAIN_ID,
   CORE_COMM,
   key,
@@ -26,9 +24,9 @@ import {
   seedChannel,
   signData,
   signSubscribeV1,
+  testAdmission,
 } from './support.js';
 
-const logger = pino({ level: 'silent' });
 let gateway: IpfsGateway;
 
 beforeAll(async () => {
@@ -62,29 +60,16 @@ describe.each(storeBackends())('admission on $name', (backend) => {
 
   beforeEach(async () => {
     store = await backend.open();
-    const bus = createBus({ logger });
-    events = [];
-    bus.subscribe((e) => events.push(e));
     const subgraph: ContentSubgraph = {
       async fetchNotification(id, counter) {
         return subgraphData.get(`${id}+${counter}`) ?? null;
       },
     };
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
+    ({ admission, events } = testAdmission(store, {
       ipfs: createIpfsClient({ gateways: [gateway.gatewayUrl], timeoutMs: 2000, maxBytes: 1 << 20 }),
       subgraph,
-      bus,
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
       now: () => clock,
-    });
+    }));
     await seedChannel(store.db, CH, {
       settings: '3+1-1+2-1-50-0-100-1+3-1-10-20-0-100-1',
       description: 'Breaking news+Price threshold+Price range',
@@ -715,11 +700,8 @@ describe.each(storeBackends())('admission on $name', (backend) => {
   });
 
   it('rate-limits per IP and per channel with a retry time', async () => {
-    const limited = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-      bus: createBus(),
+    const { admission: limited } = testAdmission(store, {
+      chains: [CORE_ADMISSION_CHAIN],
       limits: {
         perIp: { capacity: 2, refillPerSecond: 1 },
         perChannel: { capacity: 1, refillPerSecond: 0.5 },

@@ -3,18 +3,12 @@
  * the alias's opt-ins and notifications set aside then are applied when the handshake completes, and the final state
  * does not depend on which chain was indexed first.
  */
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
-import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
+import { ALIAS_CHAIN_ID, addr, CORE_CHAIN_ID, testAdmission } from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const ALIAS = 3;
 const USER = 11;
@@ -71,25 +65,7 @@ describe.each(storeBackends())('alias chain indexed before/after the core chain 
 
   async function run(order: 'core-first' | 'alias-first') {
     const store = await backend.open();
-    const admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
-      bus: createBus({ logger }),
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
-      now: () => (T0 + 3600) * 1000,
-    });
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
+    const { sink } = testAdmission(store, { now: () => (T0 + 3600) * 1000 });
     // Each chain's batch (its notifications admitted with it) commits before the other chain's batch.
     const core = async () => {
       await sink.apply(CORE_CHAIN_ID, {

@@ -3,19 +3,13 @@
  * log's own alias-chain block: a reorg of the alias chain undoes it whichever chain the node indexed first, as a
  * from-scratch index of the canonical chains would have it.
  */
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChainLog } from '../../src/chains/types.js';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { testChainLog } from '../support/chain-log.js';
 import { projectionSnapshot } from '../support/projections.js';
 import { storeBackends } from '../support/store-backends.js';
-import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
+import { ALIAS_CHAIN_ID, addr, CORE_CHAIN_ID, testAdmission } from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const ALIAS = 3;
 const USER = 11;
@@ -71,25 +65,7 @@ describe.each(storeBackends())('alias replay vs an alias-chain reorg on $name', 
 
   async function run(order: 'core-first' | 'alias-first' | 'canonical-only') {
     const store = await backend.open();
-    const admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
-      bus: createBus({ logger }),
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
-      now: () => (T0 + 3600) * 1000,
-    });
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
+    const { sink } = testAdmission(store, { now: () => (T0 + 3600) * 1000 });
     const core = () =>
       sink.apply(CORE_CHAIN_ID, {
         fromBlock: 100,

@@ -1,16 +1,14 @@
 import { sql } from 'kysely';
-import pino from 'pino';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPushError } from '../../src/errors.js';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
+import type { AdmittedNotification } from '../../src/ingest/bus.js';
 import { createVerifierPool } from '../../src/ingest/verify/index.js';
 import type { Store } from '../../src/store/index.js';
 import { storeBackends } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, sdkSend, seedChannel } from './support.js';
+import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const OTHER_CH = 4;
 const BLOCKED_CH = 5;
@@ -36,20 +34,10 @@ describe.each(storeBackends())('group commit of off-chain payloads on $name', (b
 
   beforeEach(async () => {
     store = await backend.open();
-    const bus = createBus({ logger });
-    events = [];
-    bus.subscribe((e) => events.push(e));
-    registry = new Registry();
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-      bus,
-      logger,
-      registry,
-      limits: { perIp: null, perChannel: null },
+    ({ admission, events, registry } = testAdmission(store, {
+      chains: [CORE_ADMISSION_CHAIN],
       now: () => clock,
-    });
+    }));
     await seedChannel(store.db, CH, { settings: '1+1-0', description: 'Breaking news' });
     await seedChannel(store.db, OTHER_CH);
     await seedChannel(store.db, BLOCKED_CH, { state: 3 });
@@ -232,14 +220,10 @@ describe.each(storeBackends())('group commit of off-chain payloads on $name', (b
     const pool = createVerifierPool({ threads: 1 });
     try {
       await pool.ready();
-      const pooled = createAdmission({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
+      // Its own events: what the pooled admission published.
+      const { admission: pooled, events } = testAdmission(store, {
+        chains: [CORE_ADMISSION_CHAIN],
         verifier: pool,
-        bus: { publish: (e) => events.push(e), subscribe: () => () => {}, listenerCount: () => 1 },
-        logger,
-        limits: { perIp: null, perChannel: null },
         now: () => clock,
       });
       const bodies = await Promise.all(

@@ -4,15 +4,12 @@
  * (the process dies) leaves nothing behind, so the restarted node admits every notification it records.
  */
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChainLog } from '../../src/chains/types.js';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
+import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, testAdmission } from './support.js';
 
 const logger = pino({ level: 'silent' });
 const CH = 1;
@@ -41,16 +38,7 @@ describe.each(storeBackends())('chain notification vs later channel state on $na
 
   async function setup() {
     const store = await backend.open();
-    const admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-      bus: createBus({ logger }),
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
-    });
-    return { store, admission };
+    return { store, ...testAdmission(store, { chains: [CORE_ADMISSION_CHAIN] }) };
   }
 
   const batchOf = (logs: ChainLog[]) => {
@@ -65,20 +53,14 @@ describe.each(storeBackends())('chain notification vs later channel state on $na
   };
 
   async function index(batches: ChainLog[][]): Promise<number> {
-    const { store, admission } = await setup();
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
+    const { store, sink } = await setup();
     for (const logs of batches) await sink.apply(CORE_CHAIN_ID, batchOf(logs));
     const rows = await store.db.selectFrom('notifications').select('id').execute();
     return rows.length;
   }
 
   it('stores nothing of a batch whose admission fails midway, and admits everything after the restart', async () => {
-    const { store, admission } = await setup();
+    const { store, sink: restarted } = await setup();
     const dying = createStoreChainSink({
       store,
       coreChainId: CORE_CHAIN_ID,
@@ -96,12 +78,6 @@ describe.each(storeBackends())('chain notification vs later channel state on $na
       0, 0, 0,
     ]);
 
-    const restarted = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
     await restarted.apply(CORE_CHAIN_ID, batchOf(history));
     const recorded = await store.db
       .selectFrom('inputs')
@@ -194,24 +170,7 @@ describe.each(storeBackends())('a backfill run of notifications on $name', (back
   /** What admission stored: each notification by its log, with its state and who got it in which box. */
   async function outcome(finalizedBlock: number) {
     const store = await backend.open();
-    const bus = createBus({ logger });
-    const published: string[] = [];
-    bus.subscribe((e) => published.push(String(e.notification.id)));
-    const admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-      bus,
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
-    });
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
+    const { admission, events, sink } = testAdmission(store, { chains: [CORE_ADMISSION_CHAIN] });
     await sink.apply(CORE_CHAIN_ID, { fromBlock: 100, toBlock: 103, logs, blocks: [], finalizedBlock });
     // The IPFS one was stored as due and handed to the retry loop (no gateway here: it fails for good).
     await admission.retryPendingContent();
@@ -238,7 +197,7 @@ describe.each(storeBackends())('a backfill run of notifications on $name', (back
           .map((e) => `${e.recipient === addr(USER) ? 'user' : 'other'}:${e.box}`)
           .sort(),
       })),
-      published: published.length,
+      published: events.length,
     };
   }
 

@@ -1,6 +1,5 @@
 import { mkdtempSync } from 'node:fs';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIpfsClient } from '../../src/content/ipfs.js';
@@ -18,14 +17,12 @@ import {
   startDevnet,
 } from '../../src/devnet/index.js';
 import { isPushError } from '../../src/errors.js';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { indexToHeads } from '../support/devnet-index.js';
 import { storeBackends } from '../support/store-backends.js';
-import { sdkPayloadJson } from './support.js';
+import { sdkPayloadJson, testAdmission } from './support.js';
 
 const logger = pino({ level: 'silent' });
 let devnet: Devnet;
@@ -35,6 +32,9 @@ let core: DevnetChainInfo;
 let alias: DevnetChainInfo;
 let batchTx: `0x${string}`;
 const BATCH_IDENTITY = '0+3+Batch+one tx, two notifications';
+/** Both devnet chains as admission sees them, through their RPC. */
+const devnetChains = () =>
+  [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] }));
 
 beforeAll(async () => {
   devnet = await startDevnet({ logger });
@@ -66,23 +66,9 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
   afterAll(() => backend.cleanup());
 
   async function setup(store: Store) {
-    const bus = createBus();
-    const events: AdmittedNotification[] = [];
-    bus.subscribe((e) => events.push(e));
-    const admission = createAdmission({
-      store,
+    const { admission, events, sink } = testAdmission(store, {
       coreChainId: core.chainId,
-      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
-      bus,
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
-    });
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: core.chainId,
-      logger,
-      notifications: admission.chainDoor,
+      chains: devnetChains(),
     });
     await indexToHeads(sink, [core, alias], { logger });
     return { admission, events };
@@ -130,14 +116,7 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
 
   it('checks eip155 proofs against the receipt: every log, right chain, right channel and identity', async () => {
     const store = await backend.open();
-    const bus = createBus();
-    const admission = createAdmission({
-      store,
-      coreChainId: core.chainId,
-      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
-      bus,
-      limits: { perIp: null, perChannel: null },
-    });
+    const { admission } = testAdmission(store, { coreChainId: core.chainId, chains: devnetChains() });
     // Projections only (channels, delegates, aliases): index without the admission hook.
     const sink = createStoreChainSink({ store, coreChainId: core.chainId, logger });
     await indexToHeads(sink, [core, alias], { logger });
@@ -181,24 +160,12 @@ describe.each(storeBackends())('on-chain notifications into $name', (backend) =>
 
   it('leaves an eip155 proof for a block not indexed yet to the indexer, which files its late IPFS content with its transaction', async () => {
     const store = await backend.open();
-    const bus = createBus();
-    const events: AdmittedNotification[] = [];
-    bus.subscribe((e) => events.push(e));
     let clock = Date.now();
-    const admission = createAdmission({
-      store,
+    const { admission, events, sink } = testAdmission(store, {
       coreChainId: core.chainId,
-      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
-      bus,
+      chains: devnetChains(),
       now: () => clock,
       ipfs: createIpfsClient({ gateways: [gateway.gatewayUrl], timeoutMs: 2000, maxBytes: 1 << 20 }),
-      limits: { perIp: null, perChannel: null },
-    });
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: core.chainId,
-      logger,
-      notifications: admission.chainDoor,
     });
     await indexToHeads(sink, [core, alias], { logger });
     await admission.retryPendingContent();

@@ -23,14 +23,14 @@ import {
   startChain,
 } from '../../src/devnet/index.js';
 import { createChainClient } from '../../src/ingest/admission/chain-client.js';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
+import type { AdmittedNotification } from '../../src/ingest/bus.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { type RpcProxy, startRpcProxy } from '../support/rpc-proxy.js';
 import { storeBackends } from '../support/store-backends.js';
-import { sdkPayloadJson } from './support.js';
+import { sdkPayloadJson, testAdmission } from './support.js';
 
 // ERC-1271 end to end: a contract wallet (src/contracts/TestWallet.sol, one owner EOA) is a channel and a subscriber
 // on the devnet core chain; the node sees it through the indexer, and signed requests reach it over HTTP.
@@ -213,21 +213,13 @@ describe.each(storeBackends())('ERC-1271 contract wallets on $name', (backend) =
     await indexer.whenSynced();
     await indexer.stop();
 
-    const bus = createBus({ logger });
-    events = [];
-    bus.subscribe((e) => events.push(e));
-    admission = createAdmission({
-      store,
+    ({ admission, events } = testAdmission(store, {
       coreChainId: chain.chainId,
       // Through the proxy, so a test can take the RPC down.
       chains: [{ chainId: chain.chainId, comm: COMM, rpcUrls: [proxy.url] }],
-      bus,
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
       // Strictly increasing receipt times: last-writer-wins must not depend on two requests' millisecond.
       now: () => (clock += 1000),
-    });
+    }));
     app = Fastify();
     app.setErrorHandler(errorHandler(logger));
     registerWriteRoutes(app, { admission });

@@ -4,20 +4,15 @@
  * blocks it recorded), and the re-mined transaction would be admitted a second time. The indexer admits the log when
  * it reaches the canonical block: one notification for one on-chain send.
  */
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SentNotificationLog } from '../../src/ingest/admission/chain-client.js';
-import { type ChainClient, createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import type { ChainClient } from '../../src/ingest/admission/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, seedChannel } from './support.js';
+import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, seedChannel, testAdmission } from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const A = 11;
 const TX = `0x${'ab'.repeat(32)}` as Hex;
@@ -33,9 +28,6 @@ describe.each(storeBackends())(
 
     it('leaves one notification once the tx is re-mined and indexed', async () => {
       const store = await backend.open();
-      const bus = createBus({ logger });
-      const events: AdmittedNotification[] = [];
-      bus.subscribe((e) => events.push(e));
       const first: SentNotificationLog = {
         logIndex: 0,
         blockNumber: 10,
@@ -55,24 +47,12 @@ describe.each(storeBackends())(
           return clock / 1000 - 60;
         },
       };
-      const admission = createAdmission({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
+      const { admission, events, sink } = testAdmission(store, {
+        chains: [CORE_ADMISSION_CHAIN],
         chainClients: new Map([[CORE_CHAIN_ID, client]]),
-        bus,
-        logger,
-        registry: new Registry(),
-        limits: { perIp: null, perChannel: null },
         now: () => clock,
       });
       await seedChannel(store.db, CH);
-      const sink = createStoreChainSink({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        logger,
-        notifications: admission.chainDoor,
-      });
 
       // The indexer has reached block 9 (cursor 9). The dApp posts the proof right after its tx was mined in block 10.
       await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });

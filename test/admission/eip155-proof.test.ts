@@ -3,22 +3,19 @@
  * request's recipient, with its identity), is answered alike when repeated, and is undone by a reorg of its block.
  * A fake ChainClient stands in for the RPC: one transaction whose SendNotification logs are listed below.
  */
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChainSink } from '../../src/chains/types.js';
 import { isPushError } from '../../src/errors.js';
 import type { SentNotificationLog } from '../../src/ingest/admission/chain-client.js';
-import { type Admission, type ChainClient, createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import type { Admission, ChainClient } from '../../src/ingest/admission/index.js';
+import type { AdmittedNotification } from '../../src/ingest/bus.js';
 import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, seedChannel } from './support.js';
+import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, seedChannel, testAdmission } from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const A = 11;
 const B = 12;
@@ -38,6 +35,7 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
   let store: Store;
   let admission: Admission;
   let events: AdmittedNotification[];
+  let sink: ChainSink;
   let logs: SentNotificationLog[];
   const clock = 1_700_000_000_000;
 
@@ -45,9 +43,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
 
   beforeEach(async () => {
     store = await backend.open();
-    const bus = createBus({ logger });
-    events = [];
-    bus.subscribe((e) => events.push(e));
     // One transaction (batchSendNotification): the channel sends the same identity to A and to B.
     logs = [
       {
@@ -78,17 +73,11 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
         return clock / 1000 - 60;
       },
     };
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
+    ({ admission, events, sink } = testAdmission(store, {
+      chains: [CORE_ADMISSION_CHAIN],
       chainClients: new Map([[CORE_CHAIN_ID, client]]),
-      bus,
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
       now: () => clock,
-    });
+    }));
     await seedChannel(store.db, CH);
   });
 
@@ -138,12 +127,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
     await admission.admitPayload(body(A));
     await admission.admitPayload(body(A)); // a retry of the same request
     // The indexer now reaches the block and hands both logs to admission.
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
     const chainLogs = logs.map((l) =>
       testChainLog(
         'SendNotification',
@@ -172,12 +155,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
     logs = [logs[0]!];
     await admission.admitPayload(body(A));
     expect(await feed(A)).toBe(1);
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
     // The indexer had reached block 9 and now sees a reorg from block 10 on; the tx is re-mined in block 11.
     await sink.apply(CORE_CHAIN_ID, { fromBlock: 9, toBlock: 9, logs: [], blocks: [], finalizedBlock: 0 });
     await sink.rollback(CORE_CHAIN_ID, 9);
@@ -194,12 +171,6 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
   });
 
   it('the same reorg with the log admitted by the indexer leaves one item', async () => {
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger,
-      notifications: admission.chainDoor,
-    });
     const first = sentToA(10, BLOCK_HASH);
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 9,

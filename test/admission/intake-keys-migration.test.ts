@@ -1,12 +1,10 @@
 import { Migrator } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
 import { freshSchemaName, TEST_DATABASE_URL } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, sdkSend, seedChannel } from './support.js';
+import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from './support.js';
 
 /**
  * Migration 004: a payload admitted before it (its request stored twice: an `inputs` row and its notification row)
@@ -94,13 +92,7 @@ describe.each(backends)('migration 004-intake-keys on $name', ({ open }) => {
     const kept = await database.db.selectFrom('inputs').select('key').orderBy('key').execute();
     expect(kept.map((r) => r.key)).toEqual([inputs[1]!.key, inputs[2]!.key].sort());
 
-    const admission = createAdmission({
-      store: database,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-      bus: createBus(),
-      limits: { perIp: null, perChannel: null },
-    });
+    const { admission } = testAdmission(database, { chains: [CORE_ADMISSION_CHAIN] });
     expect(await admission.admitPayload(body)).toEqual({
       notificationId: 1,
       status: 'admitted',

@@ -5,16 +5,13 @@
  * see the batch's inputs: the opt-in was applied by neither.
  */
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IpfsClient } from '../../src/content/ipfs.js';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
 import { type ChainNotificationDoor, createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { createChannelMetadataWorker } from '../../src/ingest/channel-metadata.js';
 import { testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
-import { ALIAS_CHAIN_ID, ALIAS_COMM, addr, CORE_CHAIN_ID, CORE_COMM } from './support.js';
+import { ALIAS_CHAIN_ID, addr, CORE_CHAIN_ID, testAdmission } from './support.js';
 
 const logger = pino({ level: 'silent' });
 const CH = 1;
@@ -30,19 +27,7 @@ describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
 
     it('the alias-chain opt-in counts for the channel', async () => {
       const store = await backend.open();
-      const admission = createAdmission({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        chains: [
-          { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-          { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-        ],
-        bus: createBus({ logger }),
-        logger,
-        registry: new Registry(),
-        limits: { perIp: null, perChannel: null },
-        now: () => (T0 + 3600) * 1000,
-      });
+      const { admission } = testAdmission(store, { now: () => (T0 + 3600) * 1000 });
       let inTx!: () => void;
       const reached = new Promise<void>((r) => {
         inTx = r;

@@ -4,17 +4,20 @@
  */
 
 import pg from 'pg';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pushError } from '../../src/errors.js';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { freshSchemaName, TEST_DATABASE_URL } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, sdkPayloadJson, sdkSend, seedChannel } from './support.js';
+import {
+  addr,
+  CORE_ADMISSION_CHAIN,
+  CORE_CHAIN_ID,
+  sdkPayloadJson,
+  sdkSend,
+  seedChannel,
+  testAdmission,
+} from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const CID = 'bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a';
 
@@ -55,21 +58,15 @@ describe('content retry by two processes on postgres', () => {
     };
     let published = 0;
     const make = (store: Store) => {
-      const bus = createBus({ logger });
+      const { admission, bus } = testAdmission(store, {
+        chains: [CORE_ADMISSION_CHAIN],
+        ipfs,
+        now: () => clock,
+      });
       bus.subscribe(() => {
         published += 1;
       });
-      return createAdmission({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-        ipfs,
-        bus,
-        logger,
-        registry: new Registry(),
-        limits: { perIp: null, perChannel: null },
-        now: () => clock,
-      });
+      return admission;
     };
     const p1 = make(s1);
     const p2 = make(s2);

@@ -9,17 +9,18 @@
 
 import { sql } from 'kysely';
 import pg from 'pg';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { testChainLog } from '../support/chain-log.js';
 import { storeBackends, TEST_DATABASE_URL } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, sdkPayloadJson, seedChannel } from './support.js';
+import {
+  addr,
+  CORE_ADMISSION_CHAIN,
+  CORE_CHAIN_ID,
+  sdkPayloadJson,
+  seedChannel,
+  testAdmission,
+} from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const USER = 11;
 const CID = 'bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a';
@@ -44,27 +45,15 @@ describe.each(storeBackends().filter((b) => b.name === 'postgres'))(
       const fetched = new Promise<void>((r) => {
         open = r;
       });
-      const admission = createAdmission({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
+      const { admission, sink } = testAdmission(store, {
+        chains: [CORE_ADMISSION_CHAIN],
         ipfs: {
           async fetchJson() {
             await fetched;
             return json;
           },
         },
-        bus: createBus({ logger }),
-        logger,
-        registry: new Registry(),
-        limits: { perIp: null, perChannel: null },
         now: () => clock,
-      });
-      const sink = createStoreChainSink({
-        store,
-        coreChainId: CORE_CHAIN_ID,
-        logger,
-        notifications: admission.chainDoor,
       });
       const chainLog = testChainLog(
         'SendNotification',

@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import type { ChainSink } from '../../src/chains/types.js';
 import { ALIAS_CHAIN_ID, CORE_CHAIN_ID, SDK_LOCAL_COMM_ADDRESSES } from '../../src/devnet/addresses.js';
-import type { DB } from '../../src/store/index.js';
+import {
+  type Admission,
+  type AdmissionChain,
+  type AdmissionDeps,
+  type AdmittedNotification,
+  createAdmission,
+  createBus,
+  type NotificationBus,
+} from '../../src/ingest/admission/index.js';
+import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
+import type { DB, Store } from '../../src/store/index.js';
 import { testChannelRow } from '../support/channel-row.js';
 
 export { ALIAS_CHAIN_ID, CORE_CHAIN_ID };
@@ -145,4 +158,58 @@ export async function seedChannel(
       }),
     )
     .execute();
+}
+
+/** The SDK-local core chain as admission sees it, without RPC (nothing to read receipts or ERC-1271 from). */
+export const CORE_ADMISSION_CHAIN: AdmissionChain = { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] };
+/** The SDK-local alias chain as admission sees it, without RPC. */
+export const ALIAS_ADMISSION_CHAIN: AdmissionChain = {
+  chainId: ALIAS_CHAIN_ID,
+  comm: ALIAS_COMM,
+  rpcUrls: [],
+};
+
+/**
+ * What `testAdmission` may change: any admission dependency but the store and the bus. `limits` is merged over the
+ * fixture's (no rate limits); everything not given is the fixture's default or, past that, admission's own.
+ */
+export type TestAdmissionOptions = Partial<Omit<AdmissionDeps, 'store' | 'bus'>>;
+
+export interface TestAdmission {
+  admission: Admission;
+  /** The bus admission publishes to (hand it to `testPushApp` for live fan-out). */
+  bus: NotificationBus;
+  /** Every notification published on `bus`, in order. */
+  events: AdmittedNotification[];
+  /** A chain sink on the same store whose SendNotification logs are admitted through `admission.chainDoor`. */
+  sink: ChainSink;
+  /** The registry admission's metrics are in. */
+  registry: Registry;
+}
+
+/**
+ * The admission pipeline as most tests want it: on `store`, core chain CORE_CHAIN_ID, both SDK-local chains without
+ * RPC (`chains: [CORE_ADMISSION_CHAIN]` for the core chain only), a silent logger, a fresh metrics registry, no rate
+ * limits, wall-clock time, no IPFS or subgraph; with a bus whose events are collected and a chain sink wired to
+ * admission. `overrides` replaces any of these (chains, chainClients, ipfs, subgraph, now, limits, logger, ...).
+ */
+export function testAdmission(store: Store, overrides: TestAdmissionOptions = {}): TestAdmission {
+  const logger = overrides.logger ?? pino({ level: 'silent' });
+  const coreChainId = overrides.coreChainId ?? CORE_CHAIN_ID;
+  const registry = overrides.registry ?? new Registry();
+  const bus = createBus({ logger });
+  const events: AdmittedNotification[] = [];
+  bus.subscribe((e) => events.push(e));
+  const admission = createAdmission({
+    chains: [CORE_ADMISSION_CHAIN, ALIAS_ADMISSION_CHAIN],
+    ...overrides,
+    store,
+    coreChainId,
+    bus,
+    logger,
+    registry,
+    limits: { perIp: null, perChannel: null, ...overrides.limits },
+  });
+  const sink = createStoreChainSink({ store, coreChainId, logger, notifications: admission.chainDoor });
+  return { admission, bus, events, sink, registry };
 }

@@ -4,19 +4,16 @@
  * a lifted signature must not reach anyone the signed content does not name.
  */
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPushError } from '../../src/errors.js';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { type AdmittedNotification, createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
+import type { AdmittedNotification } from '../../src/ingest/bus.js';
 import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { storeBackends } from '../support/store-backends.js';
-import { addr, CORE_CHAIN_ID, CORE_COMM, sdkSend, seedChannel } from './support.js';
+import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from './support.js';
 
-const logger = pino({ level: 'silent' });
 const CH = 1;
 const A = 11;
 const VICTIM = 13;
@@ -31,19 +28,7 @@ describe.each(storeBackends())('targeted recipient on $name', (backend) => {
 
   beforeEach(async () => {
     store = await backend.open();
-    const bus = createBus({ logger });
-    events = [];
-    bus.subscribe((e) => events.push(e));
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [{ chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] }],
-      bus,
-      logger,
-      registry: new Registry(),
-      limits: { perIp: null, perChannel: null },
-      now: () => clock,
-    });
+    ({ admission, events } = testAdmission(store, { chains: [CORE_ADMISSION_CHAIN], now: () => clock }));
     await seedChannel(store.db, CH);
   });
 

@@ -5,21 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
 import type { Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
-import {
-  ALIAS_CHAIN_ID,
-  ALIAS_COMM,
-  addr,
-  CORE_CHAIN_ID,
-  CORE_COMM,
-  sdkSend,
-  seedChannel,
-} from '../admission/support.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from '../admission/support.js';
 import { storeBackends } from '../support/store-backends.js';
-import { logger, testPushApp } from './fixtures.js';
+import { testPushApp } from './fixtures.js';
 
 const CH = 1;
 const TARGETED_USER = 13;
@@ -37,19 +28,9 @@ describe.each(storeBackends())('feed routes on $name', (backend) => {
   beforeAll(async () => {
     store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Feeds' });
-    const bus = createBus({ logger });
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
-      bus,
-      logger,
-      limits: { perIp: null, perChannel: null },
-    });
-    ({ app, realtime } = testPushApp({ store, bus, admission }));
+    const fixture = testAdmission(store);
+    admission = fixture.admission;
+    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
     await app.ready();
     const send = async (o: Parameters<typeof sdkSend>[3]) => {
       const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), o);

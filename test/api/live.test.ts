@@ -3,22 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
 import type { Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
-import {
-  ALIAS_CHAIN_ID,
-  ALIAS_COMM,
-  addr,
-  CORE_CHAIN_ID,
-  CORE_COMM,
-  sdkSend,
-  seedChannel,
-  signData,
-} from '../admission/support.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, signData, testAdmission } from '../admission/support.js';
 import { storeBackends } from '../support/store-backends.js';
-import { logger, testPushApp } from './fixtures.js';
+import { testPushApp } from './fixtures.js';
 
 const CH = 1;
 const U1 = 11;
@@ -79,19 +69,9 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
   beforeAll(async () => {
     store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Live', settings: '1+1-1', description: 'Alerts' });
-    const bus = createBus({ logger });
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
-      bus,
-      logger,
-      limits: { perIp: null, perChannel: null },
-    });
-    ({ app, realtime } = testPushApp({ store, bus, admission }));
+    const fixture = testAdmission(store);
+    admission = fixture.admission;
+    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });

@@ -7,20 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
-import {
-  ALIAS_CHAIN_ID,
-  ALIAS_COMM,
-  addr,
-  CORE_CHAIN_ID,
-  CORE_COMM,
-  sdkSend,
-  seedChannel,
-} from '../admission/support.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from '../admission/support.js';
 import { testBlockHash, testChainLog } from '../support/chain-log.js';
 import { storeBackends } from '../support/store-backends.js';
 import { logger, testPushApp } from './fixtures.js';
@@ -49,19 +40,9 @@ describe.each(storeBackends())('reorged opt-in and the live index on $name', (ba
   beforeAll(async () => {
     store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Reorg' });
-    const bus = createBus({ logger });
-    admission = createAdmission({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      chains: [
-        { chainId: CORE_CHAIN_ID, comm: CORE_COMM, rpcUrls: [] },
-        { chainId: ALIAS_CHAIN_ID, comm: ALIAS_COMM, rpcUrls: [] },
-      ],
-      bus,
-      logger,
-      limits: { perIp: null, perChannel: null },
-    });
-    ({ app, realtime } = testPushApp({ store, bus, admission }));
+    const fixture = testAdmission(store);
+    admission = fixture.admission;
+    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });

@@ -20,11 +20,11 @@ import {
   seedDevnet,
   startDevnet,
 } from '../../src/devnet/index.js';
-import { type Admission, createAdmission } from '../../src/ingest/admission/index.js';
-import { createBus } from '../../src/ingest/bus.js';
+import type { Admission } from '../../src/ingest/admission/index.js';
 import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import type { Realtime } from '../../src/realtime/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { testAdmission } from '../admission/support.js';
 import { logger, testPushApp } from '../api/fixtures.js';
 import { indexToHeads } from '../support/devnet-index.js';
 
@@ -94,18 +94,14 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
         .where('channel', '=', c.channel.toLowerCase())
         .execute();
     }
-    const bus = createBus({ logger });
-    admission = createAdmission({
-      store,
+    const fixture = testAdmission(store, {
       coreChainId: CORE,
       chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
-      bus,
-      logger,
-      limits: { perIp: null, perChannel: null },
     });
+    admission = fixture.admission;
     ({ app, realtime } = testPushApp({
       store,
-      bus,
+      bus: fixture.bus,
       admission,
       config: { coreChainId: CORE, publicUrl: 'http://localhost:4000', api: { maxPageSize: 100 } },
     }));
