@@ -4,19 +4,14 @@
  * its receipt's — and must still be sent. Targeted notifications to a non-subscriber (spam box): one over HTTP (seen
  * live), then, while the client is away, one from a SendNotification log mined a minute earlier. The client
  * reconnects with lastId = the HTTP item's payload_id and must receive the chain item before `resumed`.
- */ import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { io as connect, type Socket } from 'socket.io-client';
-import { getAddress } from 'viem';
+ */ import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from '../../test/admission/support.js';
-import { testPushApp } from '../../test/api/fixtures.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel } from '../../test/admission/support.js';
+import { connected, type TestLiveApp, testLiveApp, until } from '../../test/api/fixtures.js';
 import { testChainLog } from '../../test/support/chain-log.js';
 import { storeBackends } from '../../test/support/store-backends.js';
-import type { Admission } from '../ingest/admission/index.js';
 import { chainInputKey } from '../ingest/chain/inputs.js';
 import type { Store } from '../store/index.js';
-import type { Realtime } from './index.js';
 
 const CH = 1;
 const U = 12;
@@ -24,59 +19,35 @@ const userCaip = (n: number) => `eip155:${CORE_CHAIN_ID}:${getAddress(addr(n))}`
 
 type Item = { payload_id: number; payload: { data: { asub: string } } };
 
-async function until(check: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.each(storeBackends())('resume after an older-ts notification on $name', (backend) => {
   let store: Store;
-  let app: FastifyInstance;
-  let admission: Admission;
-  let realtime: Realtime;
-  let origin: string;
-  const sockets: Socket[] = [];
-  const open = (query: Record<string, string>) => {
-    const s = connect(origin, { transports: ['websocket'], query, reconnection: false, forceNew: true });
-    sockets.push(s);
-    return s;
-  };
+  let api: TestLiveApp;
 
   beforeAll(async () => {
     store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Resume' });
-    const fixture = testAdmission(store);
-    admission = fixture.admission;
-    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    api = await testLiveApp(store);
   });
 
   afterAll(async () => {
-    for (const s of sockets) s.close();
-    await realtime.close();
-    await app.close();
-    await admission.stop();
+    await api.close();
     await backend.cleanup();
   });
 
   it('a chain notification admitted while away (older block time) is sent on resume', async () => {
-    const first = open({ address: userCaip(U) });
+    const first = api.open({ address: userCaip(U) });
     const seen: Item[] = [];
     first.on('userSpamFeeds', (i: Item) => seen.push(i));
     first.on('userFeeds', (i: Item) => seen.push(i));
-    await new Promise<void>((r) => first.once('connect', () => r()));
+    await connected(first);
     const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), {
       type: 3,
       recipients: [userCaip(U)],
       title: 'http',
     });
-    expect((await app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: body })).statusCode).toBe(
-      204,
-    );
+    expect(
+      (await api.app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: body })).statusCode,
+    ).toBe(204);
     await until(() => seen.length === 1);
     const lastId = seen[0]!.payload_id;
     first.close();
@@ -103,14 +74,16 @@ describe.each(storeBackends())('resume after an older-ts notification on $name',
         created_at: Date.now(),
       })
       .execute();
-    const admitted = await admission.admitChainNotification(log);
+    const admitted = await api.admission.admitChainNotification(log);
     expect(admitted?.status).toBe('admitted');
     expect(admitted!.notificationId).toBeGreaterThan(lastId);
     // The REST spam box lists it (older, so second): the node has it.
-    const spam = (await app.inject(`/apis/v1/users/${userCaip(U)}/feeds?page=1&limit=10&spam=true`)).json();
+    const spam = (
+      await api.app.inject(`/apis/v1/users/${userCaip(U)}/feeds?page=1&limit=10&spam=true`)
+    ).json();
     expect(spam.feeds.map((f: Item) => f.payload_id)).toEqual([lastId, admitted!.notificationId]);
 
-    const back = open({ address: userCaip(U), lastId: String(lastId) });
+    const back = api.open({ address: userCaip(U), lastId: String(lastId) });
     const got: Item[] = [];
     back.on('userSpamFeeds', (i: Item) => got.push(i));
     back.on('userFeeds', (i: Item) => got.push(i));

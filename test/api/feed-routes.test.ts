@@ -2,15 +2,11 @@
  * Feed routes over notifications admitted through POST /apis/v1/payloads/: expiry in the per-channel lists, the spam
  * box's keyset cursor with a subset's negative payload_id, and the v2 route's meta.type spelling.
  */
-import type { FastifyInstance } from 'fastify';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admission } from '../../src/ingest/admission/index.js';
-import type { Realtime } from '../../src/realtime/index.js';
-import type { Store } from '../../src/store/index.js';
-import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from '../admission/support.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel } from '../admission/support.js';
 import { storeBackends } from '../support/store-backends.js';
-import { testPushApp } from './fixtures.js';
+import { type TestLiveApp, testLiveApp } from './fixtures.js';
 
 const CH = 1;
 const TARGETED_USER = 13;
@@ -20,21 +16,15 @@ type Item = { payload_id: number; payload: { data: { asub: string } } };
 const titles = (feeds: Item[]) => feeds.map((f) => f.payload.data.asub);
 
 describe.each(storeBackends())('feed routes on $name', (backend) => {
-  let store: Store;
-  let app: FastifyInstance;
-  let admission: Admission;
-  let realtime: Realtime;
+  let api: TestLiveApp;
 
   beforeAll(async () => {
-    store = await backend.open();
+    const store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Feeds' });
-    const fixture = testAdmission(store);
-    admission = fixture.admission;
-    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
-    await app.ready();
+    api = await testLiveApp(store, { listen: false });
     const send = async (o: Parameters<typeof sdkSend>[3]) => {
       const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), o);
-      const res = await app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: body });
+      const res = await api.app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: body });
       expect(res.statusCode, res.body).toBe(204);
     };
     const past = Math.floor(Date.now() / 1000) - 60;
@@ -46,13 +36,11 @@ describe.each(storeBackends())('feed routes on $name', (backend) => {
   });
 
   afterAll(async () => {
-    await realtime.close();
-    await app.close();
-    await admission.stop();
+    await api.close();
     await backend.cleanup();
   });
 
-  const get = async (url: string) => (await app.inject(url)).json();
+  const get = async (url: string) => (await api.app.inject(url)).json();
 
   it('expired notifications are listed and counted by no feed route', async () => {
     const user = await get(`/apis/v1/users/${caip(TARGETED_USER)}/feeds?page=1&limit=10&spam=true`);
@@ -88,11 +76,11 @@ describe.each(storeBackends())('feed routes on $name', (backend) => {
     expect(titles(page1.feeds)).toEqual(['s3', 's2']);
     const last = page1.feeds.at(-1).payload_id as number;
     expect(last).toBeLessThan(0);
-    const next = await app.inject(`${url}&before=${last}`);
+    const next = await api.app.inject(`${url}&before=${last}`);
     expect(next.statusCode, next.body).toBe(200);
     expect(titles(next.json().feeds)).toEqual(['s1']);
     expect(next.json().itemcount).toBe(1);
-    const zero = await app.inject(`${url}&before=0`);
+    const zero = await api.app.inject(`${url}&before=0`);
     expect(zero.statusCode).toBe(400);
     expect(zero.json().error).toMatchObject({ code: 'PUSH_ERR_VALIDATION' });
   });

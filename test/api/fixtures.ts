@@ -1,5 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { io, type Socket } from 'socket.io-client';
 import { registerPushRoutes } from '../../src/api/routes/index.js';
 import { createApiServer } from '../../src/api/server.js';
 import type { Admission } from '../../src/ingest/admission/index.js';
@@ -7,6 +9,7 @@ import type { NotificationBus } from '../../src/ingest/bus.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createRealtime, createStoredMissedLoader, type Realtime } from '../../src/realtime/index.js';
 import type { Store } from '../../src/store/index.js';
+import { testAdmission } from '../admission/support.js';
 import { testChannelRow } from '../support/channel-row.js';
 
 export const CORE = 11155111;
@@ -53,6 +56,63 @@ export function testPushApp(deps: {
     onSubscription: (change) => realtime.noteSubscription(change),
   });
   return { app, realtime };
+}
+
+/** Polls `check` every 20 ms until it holds; throws `timed out waiting` after `ms`. */
+export async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once `socket` is connected (at once if it already is). */
+export function connected(socket: Socket): Promise<void> {
+  return new Promise<void>((r) => (socket.connected ? r() : socket.once('connect', () => r())));
+}
+
+export interface TestLiveApp {
+  app: FastifyInstance;
+  realtime: Realtime;
+  admission: Admission;
+  /** A socket.io client to the listening app with `query` (WebSocket only, no reconnection, its own connection). */
+  open(query: Record<string, string>): Socket;
+  /** Closes every socket `open` opened, then the live sockets, the app and admission; not the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP API with live sockets (`testPushApp`) over `store`, fed by `testAdmission(store)`, listening on a free port
+ * of 127.0.0.1; with `listen: false` only ready (for tests that only `app.inject`).
+ */
+export async function testLiveApp(store: Store, opts: { listen?: boolean } = {}): Promise<TestLiveApp> {
+  const { admission, bus } = testAdmission(store);
+  const { app, realtime } = testPushApp({ store, bus, admission });
+  let origin = '';
+  if (opts.listen === false) await app.ready();
+  else {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  }
+  const sockets: Socket[] = [];
+  return {
+    app,
+    realtime,
+    admission,
+    open(query) {
+      if (!origin) throw new Error('testLiveApp: not listening');
+      const s = io(origin, { transports: ['websocket'], query, reconnection: false, forceNew: true });
+      sockets.push(s);
+      return s;
+    },
+    async close() {
+      for (const s of sockets) s.close();
+      await realtime.close();
+      await app.close();
+      await admission.stop();
+    },
+  };
 }
 
 export async function putChannel(

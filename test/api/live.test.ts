@@ -1,14 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admission } from '../../src/ingest/admission/index.js';
-import type { Realtime } from '../../src/realtime/index.js';
-import type { Store } from '../../src/store/index.js';
-import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, signData, testAdmission } from '../admission/support.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel, signData } from '../admission/support.js';
 import { storeBackends } from '../support/store-backends.js';
-import { testPushApp } from './fixtures.js';
+import { connected, type TestLiveApp, testLiveApp, until } from './fixtures.js';
 
 const CH = 1;
 const U1 = 11;
@@ -40,47 +35,20 @@ function collect(socket: Socket) {
   return got;
 }
 
-async function until(check: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.each(storeBackends())('signed doors, feeds and live sockets on $name', (backend) => {
-  let store: Store;
-  let app: FastifyInstance;
-  let admission: Admission;
-  let realtime: Realtime;
-  let origin: string;
-  const sockets: Socket[] = [];
+  let api: TestLiveApp;
 
-  const open = (query: Record<string, string>) => {
-    const s = connect(origin, { transports: ['websocket'], query, reconnection: false, forceNew: true });
-    sockets.push(s);
-    return s;
-  };
-  const connected = (s: Socket) =>
-    new Promise<void>((r) => (s.connected ? r() : s.once('connect', () => r())));
   const post = (url: string, payload: unknown) =>
-    app.inject({ method: 'POST', url, payload: payload as object });
+    api.app.inject({ method: 'POST', url, payload: payload as object });
 
   beforeAll(async () => {
-    store = await backend.open();
+    const store = await backend.open();
     await seedChannel(store.db, CH, { name: 'Live', settings: '1+1-1', description: 'Alerts' });
-    const fixture = testAdmission(store);
-    admission = fixture.admission;
-    ({ app, realtime } = testPushApp({ store, bus: fixture.bus, admission }));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    api = await testLiveApp(store);
   });
 
   afterAll(async () => {
-    for (const s of sockets) s.close();
-    await realtime.close();
-    await app.close();
-    await admission.stop();
+    await api.close();
     await backend.cleanup();
   });
 
@@ -99,16 +67,16 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
     const res = await post('/apis/v1/payloads/', body);
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toMatch(/^PUSH_ERR_/);
-    expect((await app.inject(`/apis/v1/channels/${chCaip()}/feeds`)).json().itemcount).toBe(0);
+    expect((await api.app.inject(`/apis/v1/channels/${chCaip()}/feeds`)).json().itemcount).toBe(0);
   });
 
   it('subscribe → 204, live index updated, broadcast reaches the socket and the inbox', async () => {
-    const s1 = open({ address: userCaip(U1) });
+    const s1 = api.open({ address: userCaip(U1) });
     const got = collect(s1);
     await connected(s1);
     const res = await post(`/apis/v1/channels/${chCaip()}/subscribe`, await subscribeBody(U1, 'Subscribe'));
     expect(res.statusCode).toBe(204);
-    const subs = (await app.inject(`/apis/v1/users/${userCaip(U1)}/subscriptions?`)).json();
+    const subs = (await api.app.inject(`/apis/v1/users/${userCaip(U1)}/subscriptions?`)).json();
     expect(subs.subscriptions).toEqual([{ channel: getAddress(addr(CH)), user_settings: null }]);
 
     const send = await post(
@@ -125,16 +93,18 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
     expect(item.payload.notification.title).toBe('Live - hello');
     expect(item.payload.recipients).toBe(`eip155:${CORE_CHAIN_ID}:${addr(CH)}`);
 
-    const feed = (await app.inject(`/apis/v1/users/${userCaip(U1)}/feeds?page=1&limit=10&spam=false`)).json();
+    const feed = (
+      await api.app.inject(`/apis/v1/users/${userCaip(U1)}/feeds?page=1&limit=10&spam=false`)
+    ).json();
     expect(feed.feeds.map((f: Item) => f.payload_id)).toEqual([item.payload_id]);
     expect(feed.feeds[0].payload.data).toBeDefined();
     expect(feed.feeds[0].payload.notification).toBeDefined();
     const perChannel = (
-      await app.inject(`/apis/v1/users/${userCaip(U1)}/channels/${chCaip()}/feeds?page=1&limit=10`)
+      await api.app.inject(`/apis/v1/users/${userCaip(U1)}/channels/${chCaip()}/feeds?page=1&limit=10`)
     ).json();
     expect(perChannel.feeds).toHaveLength(1);
     const v2 = (
-      await app.inject(`/apis/v2/channels/${chCaip()}/notifications?page=1&limit=10&raw=false`)
+      await api.app.inject(`/apis/v2/channels/${chCaip()}/notifications?page=1&limit=10&raw=false`)
     ).json();
     expect(v2.total).toBe(1);
     expect(v2.notifications[0]).toMatchObject({
@@ -142,12 +112,12 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
       meta: { type: 'NOTIFICATION.BROADCAST' },
     });
     expect(v2.notifications[0].raw).toBeUndefined();
-    const v1 = (await app.inject(`/apis/v1/channels/${chCaip()}/feeds?page=1&limit=10`)).json();
+    const v1 = (await api.app.inject(`/apis/v1/channels/${chCaip()}/feeds?page=1&limit=10`)).json();
     expect(v1.itemcount).toBe(1);
   });
 
   it('targeted to a non-subscriber goes to spam (socket and feed) and lists the channel in spam/channels', async () => {
-    const s2 = open({ address: `eip155:${addr(U2)}` }); // partial CAIP, lower case
+    const s2 = api.open({ address: `eip155:${addr(U2)}` }); // partial CAIP, lower case
     const got = collect(s2);
     await connected(s2);
     // Pitfall 5: only TARGETED carries the user in `recipient`.
@@ -161,20 +131,22 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
     await until(() => got.length === 1);
     expect(got[0]!.event).toBe('userSpamFeeds');
     expect(got[0]!.item.payload.data.type).toBe(3);
-    const spam = (await app.inject(`/apis/v1/users/${userCaip(U2)}/feeds?page=1&limit=10&spam=true`)).json();
+    const spam = (
+      await api.app.inject(`/apis/v1/users/${userCaip(U2)}/feeds?page=1&limit=10&spam=true`)
+    ).json();
     expect(spam.feeds).toHaveLength(1);
-    const inbox = (await app.inject(`/apis/v1/users/${userCaip(U2)}/feeds?spam=false`)).json();
+    const inbox = (await api.app.inject(`/apis/v1/users/${userCaip(U2)}/feeds?spam=false`)).json();
     expect(inbox.feeds).toHaveLength(0);
-    expect((await app.inject(`/apis/v1/users/${userCaip(U2)}/spam/channels`)).json()).toEqual([
+    expect((await api.app.inject(`/apis/v1/users/${userCaip(U2)}/spam/channels`)).json()).toEqual([
       { channel: getAddress(addr(CH)), alias_address: null },
     ]);
   });
 
   it('a repeated proof answers 204 and emits nothing twice', async () => {
-    const s = open({ address: userCaip(U1) });
+    const s = api.open({ address: userCaip(U1) });
     const got = collect(s);
     await connected(s);
-    await until(() => realtime.socketCount() >= 1);
+    await until(() => api.realtime.socketCount() >= 1);
     const body = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { title: 'once' });
     expect((await post('/apis/v1/payloads/', body)).statusCode).toBe(204);
     expect((await post('/apis/v1/payloads/', body)).statusCode).toBe(204);
@@ -184,7 +156,7 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
   });
 
   it('resume: a client reconnecting with lastId gets what it missed, in order, then live ones', async () => {
-    const first = open({ address: userCaip(U1) });
+    const first = api.open({ address: userCaip(U1) });
     const seen = collect(first);
     await connected(first);
     await post('/apis/v1/payloads/', await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { title: 'r0' }));
@@ -200,7 +172,7 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
       await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { type: 3, recipients: [userCaip(U1)], title: 'm3' }),
     );
 
-    const back = open({ address: userCaip(U1), lastId: String(lastId) });
+    const back = api.open({ address: userCaip(U1), lastId: String(lastId) });
     const got = collect(back);
     let resumed: { lastId: number; count: number; truncated: boolean } | null = null;
     back.on('resumed', (r) => {
@@ -217,11 +189,11 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
   });
 
   it('delivery mode receives liveFeeds and answers historicalFeeds', async () => {
-    const d = open({ mode: 'delivery' });
+    const d = api.open({ mode: 'delivery' });
     const live: { users: string[]; is_spam: number; payload_id: number }[] = [];
     d.on('liveFeeds', (f) => live.push(f));
     await connected(d);
-    await until(() => realtime.socketCount() >= 1);
+    await until(() => api.realtime.socketCount() >= 1);
     await post('/apis/v1/payloads/', await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { title: 'bridge' }));
     await until(() => live.length === 1);
     expect(live[0]).toMatchObject({ users: [`eip155:${addr(U1)}`], is_spam: 0 });
@@ -240,13 +212,13 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
   });
 
   it('a socket without address or mode is disconnected', async () => {
-    const s = open({});
+    const s = api.open({});
     await new Promise<void>((r) => s.once('disconnect', () => r()));
     expect(s.connected).toBe(false);
   });
 
   it('serves the OpenAPI document and the docs page', async () => {
-    const doc = (await app.inject('/apis/docs/openapi.json')).json();
+    const doc = (await api.app.inject('/apis/docs/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     for (const p of [
       '/apis/v1/payloads',
@@ -257,7 +229,7 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
     ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
-    const html = await app.inject('/apis/docs');
+    const html = await api.app.inject('/apis/docs');
     expect(html.headers['content-type']).toContain('text/html');
     expect(html.body).toContain('/apis/v1/channels/search');
   });
