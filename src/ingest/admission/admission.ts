@@ -1,12 +1,10 @@
 import pino, { type Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ChainLog, Hex } from '../../chains/types.js';
-import { nextAttemptAt } from '../../content/retry.js';
 import { isPushError, pushError } from '../../errors.js';
 import {
   commDomain,
   DATA_TYPES,
-  type NotificationPayload,
   PAYLOAD_V1_TYPES,
   parseEip155,
   parseIdentity,
@@ -15,19 +13,18 @@ import {
   payloadV1Message,
   rewriteLegacyIdentity,
 } from '../../protocol/index.js';
-import { lockChainWrites } from '../../store/chain-lock.js';
 import type { Store } from '../../store/index.js';
-import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
 import { chainInputKey } from '../chain/inputs.js';
 import type { ChainNotificationDoor } from '../chain/sink.js';
 import { type TypedDataInput, type VerifierPool, verifyTypedSignature } from '../verify/index.js';
 import { createGroupCommit } from './batcher.js';
-import { chainNotificationOf, createChainBatch } from './chain-batch.js';
 import { type AdmissionChain, type ChainClient, createChainClient } from './chain-client.js';
+import { createChainDoor } from './chain-door.js';
 import { type ContentIpfs, type ContentSubgraph, resolveContent } from './content.js';
-import { fileNotification } from './deliver.js';
-import { assertChannelCanSend, type ChannelRow, isDelegate, resolveChannel } from './gate.js';
+import { createContentRetry } from './content-retry.js';
+import { assertChannelCanSend, isDelegate, resolveChannel } from './gate.js';
+import { createNotificationStore, type ProvenLog } from './notification-store.js';
 import {
   type AdmitResult,
   asResult,
@@ -41,17 +38,6 @@ import {
 import { type BucketPolicy, createRateLimiter } from './rate-limit.js';
 import { checkTypedSigner } from './signer.js';
 import { createSubscriptionDoor, type SubscriptionBody, type SubscriptionResult } from './subscribe.js';
-
-/** The chain log an `eip155:` request stands for, where it is on its chain. */
-interface ProvenLog {
-  chainId: number;
-  blockNumber: number;
-  blockHash: Hex;
-  logIndex: number;
-  txHash: Hex;
-  /** Block time, seconds. */
-  timestamp: number;
-}
 
 export interface AdmissionLimits {
   /** Longest accepted `identity` (bytes of UTF-8). Default 256 KiB (a 1,000-recipient subset fits). */
@@ -142,16 +128,6 @@ function field(body: Record<string, unknown>, name: string): string {
   return v;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    /UNIQUE constraint/.test(e?.message ?? '')
-  );
-}
-
 /**
  * The admission pipeline: every notification and every opt-in, whatever door it comes through, is verified,
  * resolved, filed and announced here. See `index.ts` for the contract the doors rely on.
@@ -218,6 +194,38 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     },
   });
 
+  const notifications = createNotificationStore({
+    store: deps.store,
+    bus: deps.bus,
+    publicUrl,
+    contentRetry: limits.contentRetry,
+    now,
+  });
+  const { existing, store } = notifications;
+  const retry = createContentRetry({
+    store: deps.store,
+    bus: deps.bus,
+    notifications,
+    ipfs: deps.ipfs,
+    subgraph: deps.subgraph,
+    limits,
+    publicUrl,
+    logger,
+    now,
+  });
+  const { chainDoor, admitChainNotification } = createChainDoor({
+    store: deps.store,
+    coreChainId: deps.coreChainId,
+    chainOf,
+    notifications,
+    bus: deps.bus,
+    publicUrl,
+    logger,
+    now,
+    metrics: { admitted, duration },
+    retryPendingContent: retry.retryPendingContent,
+  });
+
   async function measured<T>(door: string, fn: () => Promise<T>, resultOf: (r: T) => string): Promise<T> {
     const end = duration.startTimer({ door });
     try {
@@ -230,159 +238,6 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     } finally {
       end();
     }
-  }
-
-  async function existing(
-    key: string,
-    exec: Executor = db,
-  ): Promise<{ id: number; status: string; sender: string; identity: string } | undefined> {
-    return exec
-      .selectFrom('notifications')
-      .select(['id', 'status', 'sender', 'identity'])
-      .where('input_key', '=', key)
-      .executeTakeFirst();
-  }
-
-  interface NewNotification {
-    key: string;
-    /**
-     * An `inputs` row to record with it: only an `eip155:` proof over HTTP, whose key is its chain event's. The log's
-     * position is recorded too, so a reorg that orphans its block removes the request with everything it filed.
-     */
-    input: { kind: 'http'; body: string; log: ProvenLog } | null;
-    /** The request's `recipient` as received (HTTP door), stored with the notification; null for chain events. */
-    requestRecipient: string | null;
-    origin: WriteOrigin | null;
-    channel: ChannelRow;
-    sender: string;
-    chainId: number;
-    source: string;
-    proof: string;
-    delegate: string | null;
-    identity: string;
-    ts: number;
-    recipient: string | null;
-    content:
-      | { kind: 'ready'; payload: NotificationPayload }
-      | { kind: 'later'; code: string; message: string }
-      /** Not fetched yet: due for the retry loop at once (a chain batch's transaction never waits for a gateway). */
-      | { kind: 'fetch' };
-  }
-
-  /** A reorg of the origin's block deletes the notification row `id`. */
-  async function journalNewNotification(tx: Executor, origin: WriteOrigin, id: number): Promise<void> {
-    await tx
-      .insertInto('journal')
-      .values({
-        chain_id: origin.chainId,
-        block_number: origin.blockNumber,
-        table_name: 'notifications',
-        row_key: JSON.stringify({ id }),
-        old_row: null,
-      })
-      .execute();
-  }
-
-  type Filed = Awaited<ReturnType<typeof fileNotification>>;
-
-  /**
-   * Writes a verified notification in the caller's transaction (and files it when its content is known). Returns its
-   * id and the event to publish once that transaction commits.
-   */
-  async function storeIn(
-    tx: Executor,
-    n: NewNotification,
-    t: number,
-  ): Promise<{ id: number; event: Filed | null }> {
-    let event: Filed | null = null;
-    if (n.input) {
-      await tx
-        .insertInto('inputs')
-        .values({
-          key: n.key,
-          kind: 'http',
-          event: 'Payload',
-          chain_id: n.input.log.chainId,
-          block_number: n.input.log.blockNumber,
-          block_hash: n.input.log.blockHash,
-          log_index: n.input.log.logIndex,
-          tx_hash: n.input.log.txHash,
-          body: n.input.body,
-          ts: n.ts,
-          created_at: t,
-        })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute();
-    }
-    const ready = n.content.kind === 'ready';
-    const inserted = await tx
-      .insertInto('notifications')
-      .values({
-        input_key: n.key,
-        channel: n.channel.channel,
-        sender: n.sender,
-        delegate: n.delegate,
-        chain_id: n.chainId,
-        source: n.source,
-        type: ready ? (n.content as { payload: NotificationPayload }).payload.data.type : 0,
-        ts: n.ts,
-        identity: n.identity,
-        recipient: n.requestRecipient,
-        payload: null,
-        recipients: null,
-        hidden: 0,
-        etime: null,
-        status: 'pending_content',
-        created_at: t,
-        idx: null,
-        content_attempts: n.content.kind === 'later' ? 1 : 0,
-        content_next_at: n.content.kind === 'later' ? nextAttemptAt(1, t, limits.contentRetry) : t,
-        content_error: n.content.kind === 'later' ? `${n.content.code}: ${n.content.message}` : null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const newId = Number(inserted.id);
-    if (n.origin?.journal) await journalNewNotification(tx, n.origin, newId);
-    if (n.content.kind === 'ready') {
-      event = await fileNotification(tx, n.origin, {
-        publicUrl,
-        id: newId,
-        ts: n.ts,
-        channel: n.channel,
-        sender: n.sender,
-        source: n.source,
-        proof: n.proof,
-        delegate: n.delegate,
-        payload: n.content.payload,
-        recipient: n.recipient,
-        epoch: Math.floor(t / 1000),
-      });
-    }
-    return { id: newId, event };
-  }
-
-  /** Stores a verified notification (and files it when its content is known), then announces it. */
-  async function store(n: NewNotification): Promise<AdmitResult> {
-    let stored: { id: number; event: Filed | null };
-    try {
-      stored = await deps.store.db.transaction().execute(async (tx) => {
-        // Journaled under a block (an eip155 request): serialised with that chain's batches and rollbacks.
-        if (n.origin?.journal) await lockChainWrites(tx, deps.store.dialect);
-        return storeIn(tx, n, now());
-      });
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      // A concurrent request with the same proof won the race: same outcome, no second event.
-      const row = await existing(n.key);
-      if (!row) throw err;
-      return asResult(row, true);
-    }
-    if (stored.event) deps.bus.publish(stored.event);
-    return {
-      notificationId: stored.id,
-      status: stored.event ? 'admitted' : 'pending_content',
-      duplicate: false,
-    };
   }
 
   /** Every check of a payload request that needs neither the store nor the network; throws the first refusal. */
@@ -696,308 +551,6 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     });
   }
 
-  /**
-   * A SendNotification log, admitted inside the transaction that records it, in log order: the channel is checked
-   * as of that log (the batch's later events are not applied yet), and the notification commits with the log, its
-   * block and the cursor, so a crash cannot lose it between them. Content that needs the network (IPFS, subgraph)
-   * is stored as due and fetched by the retry loop after the commit. Null for a log admitted before (an `eip155:`
-   * request over HTTP may have brought it first).
-   */
-  async function admitChainIn(
-    tx: Executor,
-    log: ChainLog,
-    origin: WriteOrigin,
-  ): Promise<{ id: number; event: Filed | null } | null> {
-    const n = chainNotificationOf(log, chainOf(log.chainId, 'chainId'));
-    if (await existing(n.key, tx)) return null;
-    const { channel } = await resolveChannel(tx, deps.coreChainId, log.chainId, n.channelAddress, 'channel');
-    assertChannelCanSend(channel, 'channel');
-    const inline = n.identity.storageType === 0 || n.identity.storageType === 2;
-    return storeIn(
-      tx,
-      {
-        key: n.key,
-        input: null,
-        requestRecipient: null,
-        origin,
-        channel,
-        sender: n.sender,
-        chainId: log.chainId,
-        source: n.source,
-        proof: n.proof,
-        delegate: null,
-        identity: n.identityText,
-        ts: n.ts,
-        recipient: n.recipient,
-        content: inline
-          ? await resolveContent(n.identity, deps, { retryMismatch: true, field: 'identity' })
-          : { kind: 'fetch' },
-      },
-      now(),
-    );
-  }
-
-  const admitRun = createChainBatch({
-    store: deps.store,
-    coreChainId: deps.coreChainId,
-    chainOf,
-    publicUrl,
-    logger,
-    now,
-    count: (result) => admitted.inc({ door: 'chain', result }),
-  });
-
-  /** After a transaction that admitted chain logs commits: publish what was filed, fetch what waits for content. */
-  function afterChainCommit(stored: { event: Filed | null }[]): void {
-    for (const s of stored) if (s.event) deps.bus.publish(s.event);
-    if (stored.some((s) => !s.event)) {
-      retryPendingContent().catch((err) => logger.error({ err }, 'content retry round failed'));
-    }
-  }
-
-  const chainDoor: ChainNotificationDoor = {
-    // Counted per log (chain-batch.ts); not timed: a run is not one admission.
-    async admitRun(tx, logs) {
-      const { events, later } = await admitRun(tx, logs);
-      // Content behind a gateway: stored as due one by one (finalised blocks: nothing to journal).
-      const rest: (() => void)[] = [];
-      for (const log of later) {
-        const after = await chainDoor.admit(tx, log, {
-          chainId: log.chainId,
-          blockNumber: log.blockNumber,
-          journal: false,
-        });
-        if (after) rest.push(after);
-      }
-      if (events.length === 0 && rest.length === 0) return null;
-      return () => {
-        for (const e of events) deps.bus.publish(e);
-        for (const after of rest) after();
-      };
-    },
-    async admit(tx, log, origin) {
-      const end = duration.startTimer({ door: 'chain' });
-      try {
-        const stored = await admitChainIn(tx, log, origin);
-        admitted.inc({
-          door: 'chain',
-          result: stored === null ? 'duplicate' : stored.event ? 'admitted' : 'pending_content',
-        });
-        return stored && (() => afterChainCommit([stored]));
-      } catch (err) {
-        if (!isPushError(err)) throw err;
-        // Refused (channel inactive, malformed identity…): the log stays recorded; the batch goes on.
-        admitted.inc({ door: 'chain', result: err.code });
-        logger.warn(
-          { chainId: log.chainId, tx: log.txHash, logIndex: log.logIndex, code: err.code },
-          `on-chain notification not admitted: ${err.message}`,
-        );
-        return null;
-      } finally {
-        end();
-      }
-    },
-  };
-
-  /** A recorded log admitted on its own (its batch was stored without a door; tests, tools). */
-  async function admitChainInner(log: ChainLog): Promise<AdmitResult | null> {
-    const key = chainInputKey(log);
-    const dup = await existing(key);
-    if (dup) return asResult(dup, true);
-    // The indexer records the log first; if a reorg removed it since, there is nothing to admit.
-    const input = await db.selectFrom('inputs').select('key').where('key', '=', key).executeTakeFirst();
-    if (!input) return null;
-    const stored = await deps.store.db.transaction().execute(async (tx) => {
-      await lockChainWrites(tx, deps.store.dialect);
-      // Journaled whatever the block's finality: entries of finalised blocks are pruned with the chain's next batch.
-      return admitChainIn(tx, log, { chainId: log.chainId, blockNumber: log.blockNumber, journal: true });
-    });
-    if (!stored) return asResult((await existing(key))!, true);
-    afterChainCommit([stored]);
-    return {
-      notificationId: stored.id,
-      status: stored.event ? 'admitted' : 'pending_content',
-      duplicate: false,
-    };
-  }
-
-  async function retryOne(row: {
-    id: number;
-    input_key: string;
-    identity: string;
-    content_attempts: number;
-    chain_id: number;
-    sender: string;
-    source: string;
-    ts: number;
-    recipient: string | null;
-    delegate: string | null;
-  }): Promise<void> {
-    // An off-chain payload's row holds its request; a chain key also names a recorded input (the log, or the
-    // request that brought its proof), which says where the notification came from.
-    const input = row.input_key.startsWith('chain:')
-      ? await db.selectFrom('inputs').selectAll().where('key', '=', row.input_key).executeTakeFirst()
-      : undefined;
-    let recipientText = row.recipient;
-    let origin: WriteOrigin | null = null;
-    // The proof a feed item shows: the request's own text, or for a log the indexer found, its transaction.
-    let proof = row.input_key;
-    if (input) {
-      const body = JSON.parse(input.body) as {
-        recipient?: string;
-        verificationProof?: string;
-        args?: { recipient?: string };
-      };
-      recipientText ??= (input.kind === 'chain' ? body.args?.recipient : body.recipient) ?? null;
-      proof =
-        input.kind === 'chain'
-          ? `eip155:${row.chain_id}:${input.tx_hash ?? ''}`
-          : (body.verificationProof ?? row.input_key);
-      // A log's position (the indexer's, or the one an eip155 request proved) journals what the retry files.
-      if (input.block_number !== null)
-        origin = { chainId: Number(input.chain_id), blockNumber: Number(input.block_number), journal: true };
-    }
-    let recipient: string | null = null;
-    try {
-      recipient = !recipientText || recipientText.includes(',') ? null : parseEip155(recipientText).address;
-    } catch {
-      recipient = null;
-    }
-    const t = now();
-    const attempts = Number(row.content_attempts) + 1;
-    const fail = async (message: string, permanent: boolean) => {
-      const failed = permanent || attempts >= limits.contentRetry.maxAttempts;
-      await db
-        .updateTable('notifications')
-        .set({
-          content_attempts: attempts,
-          content_next_at: failed ? 0 : nextAttemptAt(attempts, t, limits.contentRetry),
-          content_error: message,
-          status: failed ? 'failed' : 'pending_content',
-        })
-        .where('id', '=', row.id)
-        .execute();
-      if (failed)
-        logger.warn(
-          { notification: row.id, attempts, message },
-          'notification content could not be resolved; marked failed',
-        );
-    };
-    let outcome: Awaited<ReturnType<typeof resolveContent>>;
-    try {
-      outcome = await resolveContent(parseIdentity(row.identity), deps, {
-        retryMismatch: true,
-        field: 'identity',
-      });
-    } catch (err) {
-      await fail(isPushError(err) ? `${err.code}: ${err.message}` : String(err), true);
-      return;
-    }
-    if (outcome.kind === 'later') {
-      await fail(`${outcome.code}: ${outcome.message}`, false);
-      return;
-    }
-    const payload = outcome.payload;
-    let refused: unknown = null;
-    const event = await deps.store.db.transaction().execute(async (trx) => {
-      const tx: Executor = trx;
-      // Its journal entries (a chain-keyed row) must not slip past a concurrent rollback of that block.
-      if (origin) await lockChainWrites(tx, deps.store.dialect);
-      const channelRow = await tx
-        .selectFrom('notifications as n')
-        .innerJoin('channels as c', 'c.channel', 'n.channel')
-        .selectAll('c')
-        .where('n.id', '=', row.id)
-        .executeTakeFirst();
-      if (!channelRow) return null;
-      // A request's content gets the checks it would have had at the door, had it been there (a log's is the chain's).
-      if (input?.kind !== 'chain') {
-        try {
-          checkPayloadShape(payload, channelRow, recipient);
-        } catch (err) {
-          refused = err;
-          return null;
-        }
-      }
-      // Claimed by deleting the pending row: of two processes retrying it, the second deletes nothing (it waits for
-      // the first's commit on Postgres) and files nothing, so it is filed and published once.
-      const claimed = await tx
-        .deleteFrom('notifications')
-        .where('id', '=', row.id)
-        .where('status', '=', 'pending_content')
-        .returningAll()
-        .executeTakeFirst();
-      if (!claimed) return null;
-      // Filed under a fresh id. Invariant: ids grow in the order notifications become visible, which is what a
-      // resuming socket's `lastId` counts on (an item that waited for its content is new to every reader).
-      const { id: _old, ...rest } = claimed;
-      const { id: fresh } = await tx
-        .insertInto('notifications')
-        .values({ ...rest, content_attempts: attempts })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const id = Number(fresh);
-      if (origin?.journal) await journalNewNotification(tx, origin, id);
-      return fileNotification(tx, origin, {
-        publicUrl,
-        id,
-        ts: Number(row.ts),
-        channel: channelRow,
-        sender: row.sender,
-        source: row.source,
-        proof,
-        delegate: row.delegate,
-        payload,
-        recipient,
-        epoch: Math.floor(t / 1000),
-      });
-    });
-    if (refused)
-      await fail(isPushError(refused) ? `${refused.code}: ${refused.message}` : String(refused), true);
-    if (event) deps.bus.publish(event);
-  }
-
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-
-  async function retryPendingContent(): Promise<number> {
-    if (running) return running;
-    running = (async () => {
-      const due = await db
-        .selectFrom('notifications')
-        .select([
-          'id',
-          'input_key',
-          'identity',
-          'content_attempts',
-          'chain_id',
-          'sender',
-          'source',
-          'ts',
-          'recipient',
-          'delegate',
-        ])
-        .where('status', '=', 'pending_content')
-        .where('content_next_at', '<=', now())
-        .orderBy('content_next_at')
-        .limit(limits.contentRetry.batch)
-        .execute();
-      for (const row of due) {
-        try {
-          await retryOne({ ...row, id: Number(row.id) });
-        } catch (err) {
-          logger.error({ err, notification: row.id }, 'content retry failed');
-        }
-      }
-      return due.length;
-    })();
-    try {
-      return await running;
-    } finally {
-      running = null;
-    }
-  }
-
   const subscriptions = createSubscriptionDoor({
     db,
     store: deps.store,
@@ -1019,7 +572,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     admitChainNotification: (log) =>
       measured(
         'chain',
-        () => admitChainInner(log),
+        () => admitChainNotification(log),
         (r) => (r === null ? 'orphaned' : r.duplicate ? 'duplicate' : r.status),
       ),
     chainDoor,
@@ -1051,18 +604,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         error: row.content_error,
       };
     },
-    retryPendingContent,
+    retryPendingContent: retry.retryPendingContent,
     async start() {
-      if (timer) return;
-      timer = setInterval(() => {
-        retryPendingContent().catch((err) => logger.error({ err }, 'content retry round failed'));
-      }, limits.contentRetry.intervalMs);
-      timer.unref();
+      retry.start();
     },
     async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      if (running) await running.catch(() => {});
+      await retry.stop();
       await batcher.drain();
     },
   };
