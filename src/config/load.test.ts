@@ -1,12 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testTempDirs } from '../../test/support/temp-dir.js';
 import { PushError } from '../errors.js';
 import { loadConfig } from './load.js';
 
+const tempDirs = testTempDirs('push-cfg-');
+afterAll(() => tempDirs.removeAll());
+
 function tempFile(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'push-cfg-'));
+  const dir = tempDirs.make();
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;

@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBlockHash, testChainLog } from '../../test/support/chain-log.js';
 import { testChannelRow } from '../../test/support/channel-row.js';
 import { storeBackends } from '../../test/support/store-backends.js';
+import { testTempDirs } from '../../test/support/temp-dir.js';
 import type { ChainLog } from '../chains/types.js';
 import { createIpfsClient, type IpfsClient } from '../content/ipfs.js';
 import { createIpfsGateway, type IpfsGateway } from '../devnet/ipfs-gateway.js';
@@ -14,10 +12,14 @@ import { createStoreChainSink } from './chain/sink.js';
 import { createChannelMetadataWorker } from './channel-metadata.js';
 
 let gateway: IpfsGateway;
+const tempDirs = testTempDirs('push-meta-');
 beforeAll(async () => {
-  gateway = await createIpfsGateway({ dir: mkdtempSync(join(tmpdir(), 'push-meta-')) });
+  gateway = await createIpfsGateway({ dir: tempDirs.make() });
 });
-afterAll(() => gateway.close());
+afterAll(async () => {
+  await gateway?.close();
+  tempDirs.removeAll();
+});
 
 async function addChannel(store: Store, channel: string, cid: string) {
   await store.db

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { getAddress } from 'viem';
@@ -12,6 +12,7 @@ import type { AdmittedNotification } from '../../src/ingest/bus.js';
 import type { Store } from '../../src/store/index.js';
 import { listChannelNotifications, listUserFeed } from '../../src/store/repos/feeds.js';
 import { storeBackends } from '../support/store-backends.js';
+import { testTempDirs } from '../support/temp-dir.js';
 import {
   ALIAS_CHAIN_ID,
   addr,
@@ -28,12 +29,14 @@ import {
 } from './support.js';
 
 let gateway: IpfsGateway;
+const tempDirs = testTempDirs('push-adm-ipfs-');
 
 beforeAll(async () => {
-  gateway = await createIpfsGateway({ dir: mkdtempSync('/tmp/push-adm-ipfs-') });
+  gateway = await createIpfsGateway({ dir: tempDirs.make() });
 });
 afterAll(async () => {
   await gateway?.close();
+  tempDirs.removeAll();
 });
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {

@@ -1,4 +1,3 @@
-import { mkdtempSync } from 'node:fs';
 import pino from 'pino';
 import { stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +21,13 @@ import type { Store } from '../../src/store/index.js';
 import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { indexToHeads } from '../support/devnet-index.js';
 import { storeBackends } from '../support/store-backends.js';
+import { testTempDirs } from '../support/temp-dir.js';
 import { sdkPayloadJson, testAdmission } from './support.js';
 
 const logger = pino({ level: 'silent' });
 let devnet: Devnet;
 let gateway: IpfsGateway;
+const tempDirs = testTempDirs('push-adm-chain-ipfs-');
 let seed: SeedResult;
 let core: DevnetChainInfo;
 let alias: DevnetChainInfo;
@@ -38,7 +39,7 @@ const devnetChains = () =>
 
 beforeAll(async () => {
   devnet = await startDevnet({ logger });
-  gateway = await createIpfsGateway({ dir: mkdtempSync('/tmp/push-adm-chain-ipfs-') });
+  gateway = await createIpfsGateway({ dir: tempDirs.make() });
   core = devnetChain(devnet, 'core');
   alias = devnetChain(devnet, 'alias');
   seed = await seedDevnet(devnet, { ipfs: gateway, logger });
@@ -60,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await devnet?.stop();
   await gateway?.close();
+  tempDirs.removeAll();
 });
 
 describe.each(storeBackends())('on-chain notifications into $name', (backend) => {

@@ -1,4 +1,3 @@
-import { mkdtempSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPushArtifacts } from '../../src/contracts/artifacts.js';
@@ -16,6 +15,7 @@ import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { openStore } from '../../src/store/index.js';
 import { indexToHeads } from '../support/devnet-index.js';
 import { projectionSnapshot } from '../support/projections.js';
+import { testTempDirs } from '../support/temp-dir.js';
 
 /**
  * An opt-in on an alias chain counts for the core channel once both halves of the alias handshake are indexed,
@@ -26,12 +26,13 @@ import { projectionSnapshot } from '../support/projections.js';
 const logger = pino({ level: 'silent' });
 let devnet: Devnet;
 let gateway: IpfsGateway;
+const tempDirs = testTempDirs('push-alias-order-');
 let core: DevnetChainInfo;
 let alias: DevnetChainInfo;
 
 beforeAll(async () => {
   devnet = await startDevnet({ logger });
-  gateway = await createIpfsGateway({ dir: mkdtempSync('/tmp/push-alias-order-') });
+  gateway = await createIpfsGateway({ dir: tempDirs.make() });
   core = devnetChain(devnet, 'core');
   alias = devnetChain(devnet, 'alias');
   await seedDevnet(devnet, { ipfs: gateway, logger });
@@ -48,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await devnet?.stop();
   await gateway?.close();
+  tempDirs.removeAll();
 });
 
 describe('alias-chain opt-ins on a fresh node', () => {

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -19,6 +18,7 @@ import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
 import { openStore } from '../../src/store/index.js';
 import { killStrayClis, spawnCli, waitForLog } from '../support/cli.js';
 import { projectionSnapshot } from '../support/projections.js';
+import { testTempDirs } from '../support/temp-dir.js';
 
 const logger = pino({ level: 'silent' });
 const accounts = devnetAccounts();
@@ -85,11 +85,17 @@ async function syncedBlock(dbPath: string): Promise<number> {
   }
 }
 
-afterEach(killStrayClis);
+const tempDirs = testTempDirs('push-crash-');
+
+// One hook, so the directories go only after any CLI still running in them is killed.
+afterEach(() => {
+  killStrayClis();
+  tempDirs.removeAll();
+});
 
 describe('a node killed with SIGKILL mid-backfill', () => {
   it('resumes after restart and loses and duplicates nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'push-crash-'));
+    const dir = tempDirs.make();
     const configPath = join(dir, 'node.json');
     writeFileSync(
       configPath,

@@ -20,10 +20,12 @@ import type { Store } from '../../src/store/index.js';
 import { devnetChainSpec, indexToHeads } from '../support/devnet-index.js';
 import { projectionSnapshot } from '../support/projections.js';
 import { storeBackends } from '../support/store-backends.js';
+import { testTempDirs } from '../support/temp-dir.js';
 
 const logger = pino({ level: 'silent' });
 let devnet: Devnet;
 let gateway: IpfsGateway;
+const tempDirs = testTempDirs('push-index-ipfs-');
 let seed: SeedResult;
 let core: DevnetChainInfo;
 let alias: DevnetChainInfo;
@@ -59,7 +61,7 @@ async function indexOnce(store: Store) {
 
 beforeAll(async () => {
   devnet = await startDevnet({ logger });
-  gateway = await createIpfsGateway({ dir: (await import('node:fs')).mkdtempSync('/tmp/push-ipfs-') });
+  gateway = await createIpfsGateway({ dir: tempDirs.make() });
   artifacts = await loadPushArtifacts();
   core = devnetChain(devnet, 'core');
   alias = devnetChain(devnet, 'alias');
@@ -88,6 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await devnet?.stop();
   await gateway?.close();
+  tempDirs.removeAll();
 });
 
 describe.each(storeBackends())('indexing the devnet into $name', (backend) => {

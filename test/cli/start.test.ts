@@ -1,14 +1,18 @@
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killStrayClis, runCli, spawnCli, waitForLog } from '../support/cli.js';
+import { testTempDirs } from '../support/temp-dir.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'push-cli-'));
+const tempDirs = testTempDirs('push-cli-');
+const tempDir = () => tempDirs.make();
 
-afterEach(killStrayClis);
+// One hook, so the directories go only after any CLI still running in them is killed.
+afterEach(() => {
+  killStrayClis();
+  tempDirs.removeAll();
+});
 
 describe('push-node start', { timeout: 90_000 }, () => {
   it('serves /status, /apis/v1/health and /metrics, then stops cleanly on SIGTERM', async () => {

@@ -3,7 +3,6 @@
  * the devnet and a node on localhost:4000 (the SDK's fixed LOCAL base URL). One node per file on port 4000: keep
  * every SDK test in this file's single `describe`.
  */
-import { mkdtempSync } from 'node:fs';
 import { CONSTANTS, PushAPI } from '@pushprotocol/restapi';
 import { createSocketConnection, EVENTS } from '@pushprotocol/socket';
 import { Wallet } from 'ethers';
@@ -27,12 +26,14 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { testAdmission } from '../admission/support.js';
 import { logger, testPushApp } from '../api/fixtures.js';
 import { indexToHeads } from '../support/devnet-index.js';
+import { testTempDirs } from '../support/temp-dir.js';
 
 const ENV = CONSTANTS.ENV.LOCAL;
 const CORE = 11155111;
 
 let devnet: Devnet;
 let gateway: IpfsGateway;
+const tempDirs = testTempDirs('push-sdk-ipfs-');
 let seed: SeedResult;
 let store: Store;
 let app: FastifyInstance;
@@ -57,7 +58,7 @@ async function until<T>(get: () => T | undefined, ms = 8000): Promise<T> {
 describe('the unmodified Push SDK against devnet + node on localhost:4000', () => {
   beforeAll(async () => {
     devnet = await startDevnet({ logger });
-    gateway = await createIpfsGateway({ dir: mkdtempSync('/tmp/push-sdk-ipfs-') });
+    gateway = await createIpfsGateway({ dir: tempDirs.make() });
     core = devnetChain(devnet, 'core');
     alias = devnetChain(devnet, 'alias');
     seed = await seedDevnet(devnet, { ipfs: gateway, logger });
@@ -115,6 +116,7 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
     await store?.close();
     await devnet?.stop();
     await gateway?.close();
+    tempDirs.removeAll();
   });
 
   const alpha = () => seed.channels.find((c) => c.key === 'alpha')!;
