@@ -188,6 +188,17 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
     return true;
   }
 
+  /** After a commit: publish what an alias replay admitted, tell live fan-out its opt-ins; failures only logged. */
+  async function announce(effects: AliasEffects): Promise<void> {
+    try {
+      for (const after of effects.committed) after();
+      if (effects.subscriptions.length && deps.onSubscriptions)
+        deps.onSubscriptions(await readSubscriptionRows(store.db, effects.subscriptions));
+    } catch (err) {
+      logger.error({ err }, 'what an alias handshake applied could not be announced');
+    }
+  }
+
   async function resolveOne(row: { channel: string; ipfs_hash: string | null; metadata_attempts: number }) {
     const cid = row.ipfs_hash!;
     // Only write if the channel still points at the CID we fetched (an UpdateChannel may have landed meanwhile).
@@ -202,9 +213,7 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
       const written = await store.db
         .transaction()
         .execute((tx) => applyMetadata(tx, row, cid, meta, effects));
-      for (const after of effects.committed) after();
-      if (effects.subscriptions.length && deps.onSubscriptions)
-        deps.onSubscriptions(await readSubscriptionRows(store.db, effects.subscriptions));
+      await announce(effects);
       if (!written) {
         logger.debug({ channel: row.channel, cid }, 'channel metadata no longer current: not written');
         return;

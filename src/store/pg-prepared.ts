@@ -46,8 +46,3 @@ export class PreparingClient extends pg.Client {
     (this as unknown as { query: QueryFn }).query = prepared;
   }
 }
-
-/** How many statement shapes this process has named (for tests and metrics). */
-export function preparedShapes(): number {
-  return names.size;
-}

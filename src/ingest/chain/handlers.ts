@@ -113,9 +113,11 @@ function parseAliasTarget(s: string): { chainId: number | null; address: string 
 /**
  * The handshake of `alias` (on `aliasChainId`) has just completed: what that chain recorded for the alias before —
  * opt-ins and notifications set aside while the alias was not verified — is applied now, so the result does not depend
- * on which chain the node indexed first. Written with the event that completed the handshake (a reorg of it undoes
- * them); each is idempotent (last-writer-wins opt-ins, notifications keyed by their log). On the alias's own chain,
- * only what comes before the current log: the rest of the batch follows in order.
+ * on which chain the node indexed first. Journaled under each replayed log's own alias-chain block, as if applied when
+ * indexed: a reorg of the alias chain undoes them; a core-chain reorg that removes the declaration does not (nor does
+ * it undo alias opt-ins applied while the alias was verified — cross-chain undo is not modelled). Each is idempotent
+ * (last-writer-wins opt-ins, notifications keyed by their log). On the alias's own chain, only what comes before the
+ * current log: the rest of the batch follows in order.
  */
 async function aliasVerified(ctx: HandlerContext, aliasChainId: number, alias: string): Promise<void> {
   const { pendingSubscriptions: _bulk, log: completing, batch: _batch, ...base } = ctx;

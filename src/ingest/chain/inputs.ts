@@ -66,10 +66,10 @@ function inputTuple(key: string, log: ChainLog, now: number): unknown[] {
  * Cheap on the hot path (a backfill batch is all new): existing chain keys are read with one range scan of the
  * (chain_id, block_number) index over the logs' own blocks, and `on conflict do nothing` reports how many rows it
  * wrote. A key is the log's block hash and index, so a chain row with that key has the log's block number and the
- * scan finds it. Only when the insert wrote fewer rows than it was given (a key the scan could not see: admission's
- * row for an `eip155:` proof, which has no block number, or a chain row recorded under another block number by a
- * provider that misreported it) are the written keys looked up: a conflicting row is one that is not this log's
- * chain row (another kind, or another block number), and that log is not fresh.
+ * scan finds it (admission's row for an `eip155:` proof carries the log's position too). Only when the insert wrote
+ * fewer rows than it was given (a key the scan could not see: a row recorded under another block number, e.g. by a
+ * provider that misreported it) are the written keys looked up: a conflicting row is one that is not this log's chain
+ * row (another kind, or another block number), and that log is not fresh.
  */
 export async function recordChainInputs(
   exec: Executor,
