@@ -22,6 +22,8 @@ export interface InputsTable {
   /** Block timestamp (chain) or receipt time (http), ms. */
   ts: number;
   created_at: number;
+  /** A chain SendNotification admission refused at its block: the refusal's code (migration 006). */
+  refused: string | null;
 }
 
 export interface BlocksTable {

@@ -180,7 +180,14 @@ describe.each(storeBackends())('a backfill run of notifications on $name', (back
       .orderBy('input_key')
       .execute();
     const entries = await store.db.selectFrom('feed_entries').selectAll().execute();
+    const refused = await store.db
+      .selectFrom('inputs')
+      .select(['key', 'refused'])
+      .where('refused', 'is not', null)
+      .orderBy('key')
+      .execute();
     return {
+      refused,
       notifications: rows.map((r) => ({
         key: r.input_key,
         status: r.status,
@@ -214,6 +221,12 @@ describe.each(storeBackends())('a backfill run of notifications on $name', (back
       'now subscribed': ['other:inbox'],
       failed: [],
     });
+    // Refused at their block (no channel; not an identity; deactivated), marked on their inputs.
+    expect(run.refused.map((r) => r.refused).sort()).toEqual([
+      'PUSH_ERR_CHANNEL_INACTIVE',
+      'PUSH_ERR_CHANNEL_NOT_FOUND',
+      'PUSH_ERR_INVALID_IDENTITY',
+    ]);
     expect(run.published).toBe(5);
   });
 });

@@ -123,6 +123,23 @@ describe.each(storeBackends())('eip155 proofs over HTTP on $name', (backend) => 
     expect(again).toEqual({ ...first, duplicate: true });
   });
 
+  it('answers a proof of a log the indexer refused at its block as refused, whatever the channel is now', async () => {
+    logs = [logs[0]!];
+    // The indexer reaches the block while the channel is deactivated: the notification is refused there.
+    await store.db.updateTable('channels').set({ state: 2 }).where('channel', '=', addr(CH)).execute();
+    await sink.apply(CORE_CHAIN_ID, {
+      fromBlock: 10,
+      toBlock: 10,
+      logs: [sentToA(10, BLOCK_HASH)],
+      blocks: [],
+      finalizedBlock: 10,
+    });
+    await store.db.updateTable('channels').set({ state: 1 }).where('channel', '=', addr(CH)).execute();
+    expect(await code(admission.admitPayload(body(A)))).toBe('PUSH_ERR_TX_PROOF_INVALID');
+    expect(await feed(A)).toBe(0);
+    expect(events).toEqual([]);
+  });
+
   it("does not consume B's log for A's repeated request: B still gets its notification from the indexer", async () => {
     await admission.admitPayload(body(A));
     await admission.admitPayload(body(A)); // a retry of the same request

@@ -482,6 +482,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       key = chainInputKey(proven);
       const dup = await existing(key);
       if (dup) return asResult(dup, true);
+      // The indexer judged this log at its block (the channel as it was then) and refused it: so is the request.
+      const input = await db.selectFrom('inputs').select('refused').where('key', '=', key).executeTakeFirst();
+      if (input?.refused) {
+        throw pushError(
+          'PUSH_ERR_TX_PROOF_INVALID',
+          `The SendNotification of ${proof.txHash} was refused at its block (${input.refused})`,
+          { field: 'verificationProof', details: { refused: input.refused } },
+        );
+      }
       ts = proven.timestamp * 1000;
     } else {
       const dup = await existing(key);

@@ -63,6 +63,11 @@ export function chainNotificationOf(log: ChainLog, chain: AdmissionChain): Chain
   };
 }
 
+/** Marks a log's input as refused at its block (migration 006): an `eip155:` request for it is answered alike. */
+export async function recordRefusal(tx: Executor, log: ChainLog, code: string): Promise<void> {
+  await tx.updateTable('inputs').set({ refused: code }).where('key', '=', chainInputKey(log)).execute();
+}
+
 export interface ChainBatchDeps {
   store: Store;
   coreChainId: number;
@@ -144,6 +149,7 @@ export function createChainBatch(deps: ChainBatchDeps) {
       } catch (err) {
         if (!isPushError(err)) throw err;
         deps.count(err.code);
+        await recordRefusal(tx, log, err.code);
         deps.logger.warn(
           { chainId: log.chainId, tx: log.txHash, logIndex: log.logIndex, code: err.code },
           `on-chain notification not admitted: ${err.message}`,

@@ -8,7 +8,7 @@ import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { AdmittedNotification, NotificationBus } from '../bus.js';
 import { chainInputKey } from '../chain/inputs.js';
 import type { ChainNotificationDoor } from '../chain/sink.js';
-import { chainNotificationOf, createChainBatch } from './chain-batch.js';
+import { chainNotificationOf, createChainBatch, recordRefusal } from './chain-batch.js';
 import type { AdmissionChain } from './chain-client.js';
 import { resolveContent } from './content.js';
 import { assertChannelCanSend, resolveChannel } from './gate.js';
@@ -128,8 +128,9 @@ export function createChainDoor(deps: ChainDoorDeps) {
         return stored && (() => afterChainCommit([stored]));
       } catch (err) {
         if (!isPushError(err)) throw err;
-        // Refused (channel inactive, malformed identity…): the log stays recorded; the batch goes on.
+        // Refused (channel inactive, malformed identity…): the log stays recorded, marked; the batch goes on.
         deps.metrics.admitted.inc({ door: 'chain', result: err.code });
+        await recordRefusal(tx, log, err.code);
         logger.warn(
           { chainId: log.chainId, tx: log.txHash, logIndex: log.logIndex, code: err.code },
           `on-chain notification not admitted: ${err.message}`,

@@ -4,6 +4,7 @@ import * as m002 from './002-admission.js';
 import * as m003 from './003-feed-indexes.js';
 import * as m004 from './004-intake-keys.js';
 import * as m005 from './005-feed-counts.js';
+import * as m006 from './006-input-refusals.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '003-feed-indexes': m003,
   '004-intake-keys': m004,
   '005-feed-counts': m005,
+  '006-input-refusals': m006,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
