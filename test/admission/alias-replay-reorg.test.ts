@@ -5,60 +5,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChainLog } from '../../src/chains/types.js';
-import { testChainLog } from '../support/chain-log.js';
 import { projectionSnapshot } from '../support/projections.js';
 import { storeBackends } from '../support/store-backends.js';
-import { ALIAS_CHAIN_ID, addr, CORE_CHAIN_ID, testAdmission } from './support.js';
+import { aliasActivity, aliasConfirm, coreDeclaration as coreLogs, T0 } from './alias-scenario.js';
+import { ALIAS_CHAIN_ID, CORE_CHAIN_ID, testAdmission } from './support.js';
 
-const CH = 1;
-const ALIAS = 3;
-const USER = 11;
-const T0 = 1_700_000_000;
-
-const coreLogs = [
-  testChainLog(
-    'AddChannel',
-    {
-      channel: addr(CH),
-      channelType: 2n,
-      identity: '1+bafkreiew62r5kmzdtupqw4sjubmjhkb5cyqvtbb27dq7t3wxhkuufqpl4a',
-    },
-    { blockNumber: 100, timestamp: T0 },
-  ),
-  testChainLog(
-    'ChannelAlias',
-    {
-      _chainName: 'POLYGON_TEST_AMOY',
-      _chainID: BigInt(CORE_CHAIN_ID),
-      _channelOwnerAddress: addr(CH),
-      _ethereumChannelAddress: `eip155:${ALIAS_CHAIN_ID}:${addr(ALIAS)}`,
-    },
-    { blockNumber: 100, logIndex: 1, timestamp: T0 },
-  ),
-];
-const aliasConfirm = testChainLog(
-  'ChannelAlias',
-  {
-    _chainName: 'ETH_TEST_SEPOLIA',
-    _chainID: BigInt(ALIAS_CHAIN_ID),
-    _channelOwnerAddress: addr(ALIAS),
-    _ethereumChannelAddress: `eip155:${CORE_CHAIN_ID}:${addr(CH)}`,
-  },
-  { chainId: ALIAS_CHAIN_ID, blockNumber: 50, timestamp: T0 + 60 },
-);
 // Unfinalised alias-chain blocks 51 and 52, reorged away later.
-const aliasOrphans = [
-  testChainLog(
-    'Subscribe',
-    { channel: addr(ALIAS), user: addr(USER) },
-    { chainId: ALIAS_CHAIN_ID, blockNumber: 51, timestamp: T0 + 120 },
-  ),
-  testChainLog(
-    'SendNotification',
-    { channel: addr(ALIAS), recipient: addr(ALIAS), identity: '0+1+Hello+from the alias chain' },
-    { chainId: ALIAS_CHAIN_ID, blockNumber: 52, timestamp: T0 + 180 },
-  ),
-];
+const aliasOrphans = aliasActivity;
 
 describe.each(storeBackends())('alias replay vs an alias-chain reorg on $name', (backend) => {
   afterAll(() => backend.cleanup());
