@@ -91,6 +91,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     db: database.db,
     dialect: database.dialect,
     location: database.location,
+    ...(database.schema ? { schema: database.schema } : {}),
     close: () => database.close(),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Channel metadata that completes an alias handshake and an alias-chain batch in flight at the same moment (Postgres:
- * transactions overlap) are serialised by the chain-writes lock (store/chain-lock.ts): the metadata waits for the
+ * transactions overlap) are serialised by the chain-writes lock (store/locks.ts): the metadata waits for the
  * batch's commit, then replays its opt-in. Without it, the batch read the alias as unverified and the replay could not
  * see the batch's inputs: the opt-in was applied by neither.
  */

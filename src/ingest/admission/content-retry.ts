@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { nextAttemptAt } from '../../content/retry.js';
 import { isPushError } from '../../errors.js';
 import { parseEip155, parseIdentity } from '../../protocol/index.js';
-import { lockChainWrites } from '../../store/chain-lock.js';
 import type { Store } from '../../store/index.js';
+import { lockChainWrites, lockNotificationIds } from '../../store/locks.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { NotificationBus } from '../bus.js';
 import { type ContentIpfs, type ContentSubgraph, resolveContent } from './content.js';
@@ -144,6 +144,7 @@ export function createContentRetry(deps: ContentRetryDeps) {
       // Filed under a fresh id. Invariant: ids grow in the order notifications become visible, which is what a
       // resuming socket's `lastId` counts on (an item that waited for its content is new to every reader).
       const { id: _old, ...rest } = claimed;
+      await lockNotificationIds(tx, deps.store.dialect);
       const { id: fresh } = await tx
         .insertInto('notifications')
         .values({ ...rest, content_attempts: attempts })

@@ -1,8 +1,8 @@
 import type { Hex } from '../../chains/types.js';
 import { type BackoffPolicy, nextAttemptAt } from '../../content/retry.js';
 import type { NotificationPayload } from '../../protocol/index.js';
-import { lockChainWrites } from '../../store/chain-lock.js';
 import type { Store } from '../../store/index.js';
+import { lockChainWrites, lockNotificationIds } from '../../store/locks.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
 import type { AdmittedNotification, NotificationBus } from '../bus.js';
 import { fileNotification } from './deliver.js';
@@ -104,6 +104,8 @@ export function createNotificationStore(deps: NotificationStoreDeps) {
     t: number,
   ): Promise<{ id: number; event: Filed | null }> {
     let event: Filed | null = null;
+    // Before any row it writes: a row lock taken first could be what the ids lock's holder waits for.
+    await lockNotificationIds(tx, deps.store.dialect);
     if (n.input) {
       await tx
         .insertInto('inputs')

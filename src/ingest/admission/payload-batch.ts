@@ -8,6 +8,7 @@ import {
 } from '../../protocol/index.js';
 import { chunks, insertRows } from '../../store/bulk.js';
 import type { DB, Store } from '../../store/index.js';
+import { lockNotificationIds } from '../../store/locks.js';
 import { channelSettingsOf } from '../../store/repos/feed-item.js';
 import type { Executor } from '../../store/writer.js';
 import type { AdmittedNotification, NotificationBus } from '../bus.js';
@@ -214,6 +215,7 @@ interface Accepted {
 export async function reserveIds(trx: Executor, dialect: Store['dialect'], n: number): Promise<number[]> {
   if (n === 0) return [];
   if (dialect === 'postgres') {
+    await lockNotificationIds(trx, dialect);
     const r = await sql<{
       id: number;
     }>`select nextval(pg_get_serial_sequence('notifications', 'id')) as id from generate_series(1, ${n})`.execute(

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChainBatch, ChainCursor, ChainLog, ChainSink, Hex } from '../../chains/types.js';
-import { lockChainWrites } from '../../store/chain-lock.js';
 import type { Store } from '../../store/index.js';
+import { lockChainWrites } from '../../store/locks.js';
 import {
   createWriter,
   type Executor,
