@@ -152,6 +152,7 @@ export async function applySubscription(w: Writer, cmd: SubscriptionCommand): Pr
       settings_raw: cmd.subscribed ? cmd.settingsRaw : null,
       proof: cmd.proof,
       chain_id: cmd.chainId,
+      origin: cmd.origin,
     })
     .onConflict((oc) => oc.columns(['channel', 'subscriber', 'ts', 'ts_order']).doNothing())
     .returning('ts')
@@ -202,6 +203,7 @@ const EVENT_COLUMNS = [
   'settings_raw',
   'proof',
   'chain_id',
+  'origin',
 ] as const;
 const PERIOD_COLUMNS = ['channel', 'subscriber', 'from_ts', 'to_ts', 'settings_raw'] as const;
 const SUBSCRIPTION_COLUMNS = [
@@ -321,6 +323,7 @@ export async function applySubscriptionsBulk(
       e.settings_raw,
       c.proof,
       c.chainId,
+      c.origin,
     ]);
   }
   if (touched.size === 0) return [];
@@ -399,6 +402,67 @@ export async function applySubscriptionsBulk(
     `on conflict ("channel", "subscriber") do update set ${updateAll(SUBSCRIPTION_COLUMNS.slice(2))}`,
   );
   return changed;
+}
+
+/**
+ * Makes the current state and the periods of the given pairs what their command history (`subscription_events`)
+ * implies, whatever those rows held before. A reorg rollback calls it after restoring row images: an image predates
+ * any command written without a journal since (a signed opt-in over HTTP, another chain's opt-in), so only the
+ * history it left can say what the pair's state is. Not journaled: it runs inside the rollback.
+ */
+export async function rederiveSubscriptions(
+  exec: Executor,
+  pairs: readonly { channel: string; subscriber: string }[],
+): Promise<void> {
+  const unique = new Map(pairs.map((p) => [pairKey(p.channel, p.subscriber), p]));
+  for (const [channel, subscribers] of byChannel(unique.values())) {
+    for (const part of chunks(subscribers)) {
+      const events = await exec
+        .selectFrom('subscription_events')
+        .selectAll()
+        .where('channel', '=', channel)
+        .where('subscriber', 'in', part)
+        .execute();
+      const history = new Map<string, typeof events>();
+      for (const e of events) {
+        const list = history.get(e.subscriber) ?? [];
+        list.push({ ...e, ts: Number(e.ts) });
+        history.set(e.subscriber, list);
+      }
+      await exec
+        .deleteFrom('subscription_periods')
+        .where('channel', '=', channel)
+        .where('subscriber', 'in', part)
+        .execute();
+      await exec
+        .deleteFrom('subscriptions')
+        .where('channel', '=', channel)
+        .where('subscriber', 'in', part)
+        .execute();
+      const periodRows: unknown[][] = [];
+      const currentRows: unknown[][] = [];
+      for (const [subscriber, list] of history) {
+        for (const p of periodsOf(list))
+          periodRows.push([channel, subscriber, p.from_ts, p.to_ts, p.settings_raw]);
+        const last = list.reduce((a, b) =>
+          newer({ ts: b.ts, order: b.ts_order }, { ts: a.ts, order: a.ts_order }) ? b : a,
+        );
+        currentRows.push([
+          channel,
+          subscriber,
+          last.subscribed,
+          last.settings_raw,
+          last.ts,
+          last.ts_order,
+          last.proof,
+          last.origin,
+          last.chain_id,
+        ]);
+      }
+      await insertRows(exec, 'subscription_periods', PERIOD_COLUMNS, inKeyOrder(periodRows, 3));
+      await insertRows(exec, 'subscriptions', SUBSCRIPTION_COLUMNS, inKeyOrder(currentRows, 2));
+    }
+  }
 }
 
 /**

@@ -155,6 +155,8 @@ export interface SubscriptionEventsTable {
   settings_raw: string | null;
   proof: string;
   chain_id: number | null;
+  /** The signed request's app origin (HTTP opt-ins); null for chain commands. */
+  origin: string | null;
 }
 
 /**

@@ -13,11 +13,15 @@ import {
 import {
   applySubscriptionsBulk,
   readSubscriptionRows,
+  rederiveSubscriptions,
   type SubscriptionCommand,
   type SubscriptionRow,
 } from '../subscriptions.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { recordChainInputs } from './inputs.js';
+
+/** Tables whose rows are one (channel, subscriber) pair's opt-in state or history. */
+const OPT_IN_TABLES = new Set(['subscriptions', 'subscription_periods', 'subscription_events']);
 
 /**
  * Admits a SendNotification log inside the transaction of the batch that records it, after every earlier event of the
@@ -203,12 +207,15 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       await lockChainWrites(tx, store.dialect);
       const undone = await rollbackJournal(tx, chainId, toBlock);
       for (const u of undone) {
-        if (u.table === 'subscriptions')
+        if (OPT_IN_TABLES.has(u.table))
           changedSubscriptions.push({
             channel: String(u.key.channel),
             subscriber: String(u.key.subscriber),
           });
       }
+      // The restored images of these rows predate any opt-in written since without this chain's journal (signed
+      // requests, other chains): the history the rollback left decides their state.
+      await rederiveSubscriptions(tx, changedSubscriptions);
       const removed = await tx
         .deleteFrom('inputs')
         .where('chain_id', '=', chainId)

@@ -5,6 +5,7 @@ import * as m003 from './003-feed-indexes.js';
 import * as m004 from './004-intake-keys.js';
 import * as m005 from './005-feed-counts.js';
 import * as m006 from './006-input-refusals.js';
+import * as m007 from './007-subscription-event-origin.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '004-intake-keys': m004,
   '005-feed-counts': m005,
   '006-input-refusals': m006,
+  '007-subscription-event-origin': m007,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
