@@ -1,4 +1,4 @@
-import type { ChainSpec } from '../chains/types.js';
+import type { ChainSpec, Hex } from '../chains/types.js';
 
 export type Network = 'local' | 'testnet' | 'mainnet';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -7,6 +7,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface ChainConfig extends ChainSpec {
   /** Below this block on-chain identities use the pre-NPIP `<type>+<hash>` form. */
   npipBlock?: number;
+  /**
+   * The Comm address SDK users sign for on this chain (EIP-712 `verifyingContract`), when it is not `comm`: the SDK
+   * takes it from its own config, which for some testnets names another deployment than the one emitting events.
+   */
+  signingComm?: Hex;
 }
 
 /** The resolved configuration: preset + file + environment, validated. */

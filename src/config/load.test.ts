@@ -118,3 +118,14 @@ describe('loadConfig', () => {
     expect(err.field).toBe('chains[2]');
   });
 });
+
+describe('publicUrl default', () => {
+  it('is a valid URL when the node listens on an IPv6 address', () => {
+    // schema.ts accepts any non-empty host; the default publicUrl is `http://${host}:${port}`, which for '::1' or
+    // '::' is not a URL (no brackets). publicUrl builds channel icon links (src/protocol/icon.ts).
+    for (const host of ['::1', '::']) {
+      const cfg = loadConfig({ env: { PUSH_NODE_HOST: host }, cwd: '/tmp' });
+      expect(() => new URL(cfg.publicUrl), `${host} → ${cfg.publicUrl}`).not.toThrow();
+    }
+  });
+});

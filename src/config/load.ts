@@ -112,6 +112,12 @@ function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
   return validate(raw, 'environment (PUSH_NODE_*)');
 }
 
+/** How a local client reaches a node listening on `host`: the wildcard addresses are not, and IPv6 needs brackets. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 function mergeChains(base: ConfigFile['chains'], over: ConfigFile['chains']): ConfigFile['chains'] {
   const out = new Map<number, NonNullable<ConfigFile['chains']>[number]>();
   for (const c of base ?? []) out.set(c.chainId, { ...c });
@@ -182,6 +188,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
       wsUrls: c.wsUrls ?? [],
       ...(c.core ? { core: c.core.toLowerCase() as Hex } : {}),
       comm: c.comm.toLowerCase() as Hex,
+      ...(c.signingComm ? { signingComm: c.signingComm.toLowerCase() as Hex } : {}),
       startBlock: c.startBlock,
       ...(c.npipBlock !== undefined ? { npipBlock: c.npipBlock } : {}),
       finalityDepth: c.finalityDepth ?? 30,
@@ -205,7 +212,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     network,
     host,
     port,
-    publicUrl: pick('publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    publicUrl: pick('publicUrl') ?? `http://${reachableHost(host)}:${port}`,
     dataDir: resolve(cwd, dataDirChoice ?? DEFAULT_DATA_DIR),
     dataDirExplicit: dataDirChoice !== undefined,
     logLevel: pick('logLevel') ?? 'info',

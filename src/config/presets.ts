@@ -8,6 +8,8 @@ export interface ChainPreset {
   name: string;
   core?: `0x${string}`;
   comm: `0x${string}`;
+  /** EIP-712 `verifyingContract` SDK users sign with, when the SDK's config names another Comm than `comm`. */
+  signingComm?: `0x${string}`;
   startBlock: number;
   /** Below this block on-chain identities use the pre-NPIP `<type>+<hash>` form (push-node-reference.md §4.3). */
   npipBlock?: number;
@@ -114,6 +116,9 @@ export const PRESETS: Record<'local' | 'testnet' | 'mainnet', NetworkPreset> = {
         chainId: 59141,
         name: 'linea-sepolia',
         comm: COMM,
+        // contracts.md §8.2: the SDK's staging config and the original node's disagree on this chain's Comm; whichever
+        // emits the events, SDK users sign for the SDK's.
+        signingComm: '0x9cb3bd7550B5c92baA056Fc0F08132f49508145F',
         startBlock: 101144,
         finalityDepth: 30,
         blockTimeMs: 2000,

@@ -14,6 +14,7 @@ export const chainConfigSchema = z.strictObject({
   wsUrls: z.array(wsUrl).optional(),
   core: address.optional(),
   comm: address.optional(),
+  signingComm: address.optional(),
   startBlock: z.number().int().nonnegative().optional(),
   npipBlock: z.number().int().nonnegative().optional(),
   finalityDepth: z.number().int().nonnegative().max(10_000).optional(),

@@ -168,3 +168,24 @@ describe('decodeDataUri', () => {
     }
   });
 });
+
+describe('channel metadata tags', () => {
+  it('accepts five tags that the SDK itself accepted (512 characters joined WITHOUT a separator)', () => {
+    // contracts.md §5.2: "`tags`: string[], at most 5, joined length at most 512 characters; optional."
+    // The SDK's check (pushNotification/channel.js, create): `const tagsStr = tags.join(''); if (tagsStr.length >
+    // 512) throw …` — the join has no separator. Tags totalling 510 characters pass the SDK, are pinned and put on
+    // chain; counted with separators they would be 514 > 512, and a refusal is permanent: the channel would
+    // never get its name or icon.
+    const tags = ['a'.repeat(102), 'b'.repeat(102), 'c'.repeat(102), 'd'.repeat(102), 'e'.repeat(102)];
+    expect(tags.join('').length).toBeLessThanOrEqual(512); // what the SDK checks
+    const input = {
+      name: 'My dApp',
+      info: 'Alerts',
+      url: 'https://example.org',
+      icon: 'data:image/png;base64,iVBORw0KGgo=',
+      aliasDetails: {},
+      tags,
+    };
+    expect(parseChannelMetadata(JSON.stringify(input)).tags).toEqual(tags);
+  });
+});

@@ -284,7 +284,8 @@ function parseTags(raw: unknown, field: string): string[] {
   if (tags.length > CHANNEL_METADATA_LIMITS.tags) {
     fail(CODE, `at most ${CHANNEL_METADATA_LIMITS.tags} tags, got ${tags.length}`, field);
   }
-  const joined = codePoints(tags.join(','));
+  // Measured as the SDK measures before it signs (tags.join('')): what it accepts must not be refused here.
+  const joined = codePoints(tags.join(''));
   if (joined > CHANNEL_METADATA_LIMITS.tagsJoined) {
     fail(
       CODE,

@@ -152,3 +152,21 @@ describe('parseProof', () => {
     );
   });
 });
+
+describe('contract-wallet signatures (ERC-1271)', () => {
+  // A Safe packs 65 bytes per owner; smart accounts wrap hundreds. Recovery needs 65, so longer ones can only be
+  // accepted by the wallet's isValidSignature — they must reach it (test/admission/eip1271.test.ts, a 2-of-2 wallet).
+  it('accepts a signature longer than 65 bytes, e.g. a 2-owner Safe (130 bytes), and writes it back unchanged', () => {
+    const sig = `0x${'ab'.repeat(130)}`;
+    const input = `eip712v2:${sig}::uid::ae5870dc-aa8e-4d02-8aa5-6893d2cb1a14`;
+    const proof = parseProof(input);
+    expect(proof).toMatchObject({ kind: 'eip712v2', signature: sig });
+    expect(formatProof(proof)).toBe(input);
+  });
+
+  it('refuses signatures past the cap, of odd length, or shorter than 65 bytes', () => {
+    for (const sig of [`0x${'ab'.repeat(2049)}`, `0x${'ab'.repeat(100)}a`, `0x${'ab'.repeat(64)}`]) {
+      expect(errorOf(() => parseProof(`eip712v2:${sig}`))?.code).toBe('PUSH_ERR_INVALID_PROOF');
+    }
+  });
+});

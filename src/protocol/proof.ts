@@ -19,7 +19,10 @@ import { fail, parseCanonicalUint, quote } from './text.js';
 
 export interface SignatureProof<K extends 'eip712v2' | 'eip712v1' | 'eip712'> {
   kind: K;
-  /** 65 bytes, lower-case hex. */
+  /**
+   * Lower-case hex: 65 bytes from an account key (recovered), or up to MAX_SIGNATURE_BYTES from a contract wallet
+   * (checked through ERC-1271: a Safe packs 65 bytes per owner, smart accounts wrap more).
+   */
   signature: Hex;
   uid?: string;
 }
@@ -68,6 +71,8 @@ const UID_MARK = '::uid::';
 const UID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Armored PGP signatures are well under 2 KB; the cap keeps absurd strings out of the unique index. */
 const MAX_LENGTH = 16_384;
+/** Longest signature taken to a contract wallet: a 30-of-n Safe, or a smart account's wrapped WebAuthn signature. */
+export const MAX_SIGNATURE_BYTES = 2048;
 const PGP_BEGIN = '-----BEGIN PGP SIGNATURE-----';
 const PGP_END = '-----END PGP SIGNATURE-----';
 
@@ -136,7 +141,13 @@ export function parseProof(input: unknown, field = 'verificationProof'): ParsedP
 }
 
 function parseSignature(input: string, field: string | undefined): Hex {
-  return parseFixedHex(input, 65, 'signature', INVALID, field);
+  const bytes = (input.length - 2) / 2;
+  if (bytes > MAX_SIGNATURE_BYTES)
+    fail(INVALID, `signature is longer than ${MAX_SIGNATURE_BYTES} bytes (${Math.floor(bytes)})`, field);
+  if (!input.startsWith('0x') || bytes <= 65 || !Number.isInteger(bytes))
+    return parseFixedHex(input, 65, 'signature', INVALID, field);
+  // Longer than an account key's: only a contract wallet can accept it (ERC-1271), never recovery.
+  return parseFixedHex(input, bytes, 'signature', INVALID, field);
 }
 
 function splitUid(rest: string, field: string | undefined): { body: string; uid?: string } {

@@ -44,11 +44,13 @@ const SUBSCRIBER_OWNER = accounts[2]!; // owns the wallet that subscribes
 const STRANGER = accounts[3]!;
 const EOA_CHANNEL = accounts[4]!; // a plain channel, for contrast
 const DELEGATE = accounts[5]!; // an EOA delegate of the wallet channel
+const CO_OWNER = accounts[6]!; // with CHANNEL_OWNER, the two owners of a 2-of-2 wallet channel
 
 let chain: DevChain;
 let proxy: RpcProxy;
 let startBlock: number;
 let channelWallet: Address;
+let multisigChannel: Address;
 let subscriberWallet: Address;
 
 const DOMAIN = { name: 'EPNS COMM V1', chainId: CORE_CHAIN_ID, verifyingContract: COMM } as const;
@@ -138,6 +140,15 @@ beforeAll(async () => {
     'addDelegate',
     [DELEGATE.address],
   );
+  // A 2-of-2 wallet channel: it signs 130 bytes, both owners' signatures in ascending address order (as a Safe does).
+  multisigChannel = await deployWallet(walletArtifact, CHANNEL_OWNER);
+  await sendContractCall(chain, CHANNEL_OWNER.privateKey, {
+    address: multisigChannel,
+    abi: walletArtifact.abi,
+    functionName: 'addOwner',
+    args: [CO_OWNER.address, 2n],
+  });
+  await asWallet(walletArtifact, multisigChannel, CHANNEL_OWNER, coreTarget, 'createChannel', [2, identity]);
   await sendContractCall(chain, EOA_CHANNEL.privateKey, {
     ...coreTarget,
     functionName: 'createChannel',
@@ -281,6 +292,33 @@ describe.each(storeBackends())('ERC-1271 contract wallets on $name', (backend) =
     expect(await post('/apis/v1/payloads', body)).toEqual({ status: 204, code: null });
     expect(events).toHaveLength(before + 1);
     expect(await stored(channelWallet)).toBe(1);
+  });
+
+  it('admits a payload from a 2-of-2 wallet channel: a 130-byte signature, checked through ERC-1271 only', async () => {
+    const identity = `2+${sdkPayloadJson(caip(multisigChannel), { title: 'signed by both owners' })}`;
+    const [a, b] = [CHANNEL_OWNER, CO_OWNER].sort((x, y) =>
+      x.address.toLowerCase() < y.address.toLowerCase() ? -1 : 1,
+    );
+    const both = `${await signData(a!, identity)}${(await signData(b!, identity)).slice(2)}`;
+    const body = (sig: string) => ({
+      verificationProof: `eip712v2:${sig}::uid::${randomUUID()}`,
+      identity,
+      sender: caip(multisigChannel),
+      source: 'ETH_TEST_SEPOLIA',
+      recipient: caip(multisigChannel),
+    });
+    // One owner is not enough: recovered, that key is not the channel, and the wallet wants two signatures.
+    expect(await post('/apis/v1/payloads', body(await signData(CHANNEL_OWNER, identity)))).toEqual({
+      status: 403,
+      code: 'PUSH_ERR_SIGNER_NOT_AUTHORIZED',
+    });
+    expect(await stored(multisigChannel)).toBe(0);
+    expect(await post('/apis/v1/payloads', body(both))).toEqual({ status: 204, code: null });
+    expect(await stored(multisigChannel)).toBe(1);
+    expect(events.at(-1)!.notification).toMatchObject({
+      channel: multisigChannel.toLowerCase(),
+      delegate: null,
+    });
   });
 
   it('still admits an EOA delegate of a contract-wallet channel, recorded as the delegate', async () => {

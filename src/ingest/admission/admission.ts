@@ -329,7 +329,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   function domainOf(chain: AdmissionChain): TypedDataInput['domain'] {
     let d = domains.get(chain.chainId);
     if (!d) {
-      d = Object.freeze(commDomain(chain.chainId, chain.comm));
+      d = Object.freeze(commDomain(chain.chainId, chain.signingComm ?? chain.comm));
       domains.set(chain.chainId, d);
     }
     return d;

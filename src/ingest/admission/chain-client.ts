@@ -16,8 +16,10 @@ import { pushError } from '../../errors.js';
 
 export interface AdmissionChain {
   chainId: number;
-  /** Comm contract of the chain (verifyingContract of its EIP-712 domain; emitter of SendNotification). */
+  /** Comm contract of the chain (emitter of SendNotification; verifyingContract of its EIP-712 domain by default). */
   comm: string;
+  /** The EIP-712 verifyingContract SDK users sign for, when it is not `comm` (see ChainConfig.signingComm). */
+  signingComm?: string;
   rpcUrls: string[];
   /** Blocks below this have legacy `<notifType>+<ipfsHash>` identities (reference §4.3); null/absent: never. */
   npipBlock?: number | null;

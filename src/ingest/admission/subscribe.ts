@@ -79,7 +79,7 @@ export function createSubscriptionDoor(deps: SubscriptionDoorDeps) {
       });
     }
     const chain = deps.chainOf(url.chainId, 'channel');
-    const domain = commDomain(url.chainId, chain.comm);
+    const domain = commDomain(url.chainId, chain.signingComm ?? chain.comm);
     const proof = parseProof(body.verificationProof, 'verificationProof');
 
     let msg: SubscriptionMessage;
