@@ -88,6 +88,51 @@ describe('parseChannelSettings', () => {
     expect(parseChannelSettings('0+')).toEqual([]);
   });
 
+  it('keeps an option whose default lies outside its limits, with the default clamped into them', () => {
+    const s = parseChannelSettings('3+1-1+2-1-150-0-100+3-0-5-500-10-100-2', 'a+b+c');
+    expect(s.map((o) => o.type)).toEqual([1, 2, 3]);
+    expect(s[1]).toMatchObject({ default: 100, lowerLimit: 0, upperLimit: 100, enabled: true });
+    expect(s[2]).toMatchObject({
+      default: { lower: 10, upper: 100 },
+      lowerLimit: 10,
+      upperLimit: 100,
+      ticker: 2,
+    });
+    expect(parseChannelSettings('1+2-1-0-10-100', 'x')[0]).toMatchObject({ default: 10 });
+    // The clamped default is the subscriber's default setting.
+    expect(defaultUserSettings(s)[1]).toMatchObject({ user: 100 });
+    expect(defaultUserSettings(s)[2]).toMatchObject({ user: { lower: 10, upper: 100 } });
+  });
+
+  it('reads every form JS Number#toString writes', () => {
+    const s = parseChannelSettings('2+2-1-0.30000000000000004-0-1-0.1+3-1-1e-7-1.5e-7-0-1e+21-1e-8', 'a+b');
+    expect(s[0]).toMatchObject({ default: 0.1 + 0.2, lowerLimit: 0, upperLimit: 1, ticker: 0.1 });
+    expect(s[1]).toMatchObject({
+      default: { lower: 1e-7, upper: 1.5e-7 },
+      lowerLimit: 0,
+      upperLimit: 1e21,
+      ticker: 1e-8,
+    });
+    expect(formatChannelSettings(s).settings).toBe(
+      '2+2-1-0.30000000000000004-0-1-0.1+3-1-1e-7-1.5e-7-0-1e+21-1e-8',
+    );
+    expect(parseChannelSettings('1+2-1-7-007-123456789012345680000-1e3', 'x')[0]).toMatchObject({
+      default: 7,
+      lowerLimit: 7,
+      upperLimit: 1.2345678901234568e20,
+      ticker: 1000,
+    });
+  });
+
+  it('forgives binary-float error at the limits', () => {
+    // 0.1 * 3 = 0.30000000000000004 as a lower limit, 0.3 as the upper: the same number to a person.
+    expect(parseChannelSettings('1+2-1-0.3-0.30000000000000004-0.3', 'x')[0]).toMatchObject({ type: 2 });
+    expect(parseChannelSettings('1+3-1-0.30000000000000004-0.3-0-1', 'x')[0]).toMatchObject({ type: 3 });
+    expect(errorOf(() => parseChannelSettings('1+2-1-0.3-0.3000001-0.3', 'x')).message).toContain(
+      'exceeds upper limit',
+    );
+  });
+
   it('tolerates description count mismatches (chain data)', () => {
     expect(parseChannelSettings('2+1-1+1-0', 'only one').map((s) => s.description)).toEqual(['only one', '']);
     expect(parseChannelSettings('1+1-1', 'a+b+c').map((s) => s.description)).toEqual(['a+b+c']);
@@ -97,7 +142,6 @@ describe('parseChannelSettings', () => {
     ['1-1+2-1-50-0-100', 'must start with <count>+'],
     ['abc+1-1', 'must start with <count>+'],
     ['5+1-0+2-50-20-100', 'slider must be'], // the old contract comment's slider without `enabled`
-    ['1+2-1-150-0-100', 'outside [0, 100]'],
     ['1+2-1-5-10-0', 'lower limit 10 exceeds upper limit 0'],
     ['1+2-1-5-0-10-0', 'ticker must be greater than 0'],
     ['1+2-2-5-0-10', 'enabled must be 0 or 1'],
@@ -105,8 +149,20 @@ describe('parseChannelSettings', () => {
     ['1+3-1-10-20-0', 'range must be'],
     ['1+4-1', 'unknown setting type'],
     ['1+1-2', 'must be 0 or 1'],
-    ['1+2-1-1e3-0-10000', 'non-negative decimal'],
     ['1+2-1--0-10', 'non-negative decimal'],
+    ['1+2-1-0x10-0-100', 'non-negative decimal'],
+    ['1+2-1-.5-0-1', 'non-negative decimal'],
+    ['1+2-1-5.-0-10', 'non-negative decimal'],
+    ['1+2-1-NaN-0-10', 'non-negative decimal'],
+    ['1+2-1-Infinity-0-10', 'non-negative decimal'],
+    ['1+2-1-1ex-0-10', 'non-negative decimal'],
+    ['1+2-1-1e400-0-10', 'too large'],
+    ['1+2-1-1e+400-0-10', 'too large'],
+    ['1+2-1-1e-1000-0-10', 'non-negative decimal'],
+    [`1+2-1-0.${'1'.repeat(40)}-0-10`, 'non-negative decimal'],
+    [`1+2-1-${'9'.repeat(33)}-0-10`, 'non-negative decimal'],
+    ['1+2-1-1e-7-7-0-10', 'lower limit 7 exceeds upper limit 0'], // 1e-7 stays one field
+    ['1+2-1-e-7-0-10', 'non-negative decimal'],
   ])('rejects %j', (input, fragment) => {
     const err = errorOf(() => parseChannelSettings(input, ''));
     expect(err.code).toBe('PUSH_ERR_INVALID_SETTINGS');
@@ -160,10 +216,25 @@ describe('user settings', () => {
     ['2+1-1+2-1+3-0-10-20', 'slider must be 2-<enabled>-<value>'],
     ['1-1+2-1-75+3-0-10-20', 'must start with <count>+'],
     ['3+1-1+2-0-undefined+3-0-10-20', 'non-negative decimal'],
+    ['3+1-1+2-0-100.000001+3-0-10-20', 'outside [0, 100]'],
+    ['3+1-1+2-0-1e-7+3-0-10-1e+21', 'outside [0, 100]'],
   ])('rejects %j', (input, fragment) => {
     const err = errorOf(() => parseUserSettings(input, channel));
     expect(err.code).toBe('PUSH_ERR_INVALID_USER_SETTINGS');
     expect(err.message).toContain(fragment);
+  });
+
+  it('reads binary-float and exponent values, forgiving float error at the limits', () => {
+    const tenth = parseChannelSettings('2+2-1-0.5-0.1-0.3-0.1+3-1-0.1-0.2-0.1-0.3-0.1', 'a+b');
+    // 0.1 + 0.2 = 0.30000000000000004 > 0.3 = the upper limit, by float error only.
+    const user = parseUserSettings('2+2-1-0.30000000000000004+3-1-0.1-0.30000000000000004', tenth);
+    expect(user.map((u) => u.user)).toEqual([0.1 + 0.2, { lower: 0.1, upper: 0.1 + 0.2 }]);
+    expect(formatUserSettings(user)).toBe('2+2-1-0.30000000000000004+3-1-0.1-0.30000000000000004');
+    expect(parseUserSettings('1+2-1-0.09999999999999999+1-0', tenth)[0]).toMatchObject({
+      user: 0.09999999999999999,
+    });
+    expect(parseUserSettings('3+1-1+2-1-1e-7+3-1-0-1e-7', channel)[1]).toMatchObject({ user: 1e-7 });
+    expect(errorOf(() => parseUserSettings('1+2-1-0.30001+1-0', tenth)).message).toContain('outside');
   });
 
   it('writes the SDK form with the number of enabled entries first', () => {
@@ -194,12 +265,31 @@ describe('formatChannelSettings', () => {
 describe('index', () => {
   it('parses 2-2-50, 1-1 and 3-3-15', () => {
     expect(parseIndex('2-2-50')).toEqual({ category: 2, type: 2, value: 50 });
+    expect(parseIndex('2-2-0.30000000000000004')).toEqual({ category: 2, type: 2, value: 0.1 + 0.2 });
+    expect(parseIndex('2-2-1e-7')).toEqual({ category: 2, type: 2, value: 1e-7 });
+    expect(parseIndex('2-2-1e+21')).toEqual({ category: 2, type: 2, value: 1e21 });
+    expect(formatIndex({ category: 2, type: 2, value: 1e-7 })).toBe('2-2-1e-7');
     expect(parseIndex('1-1')).toEqual({ category: 1, type: 1, value: null });
     expect(parseIndex('3-3-15')).toEqual({ category: 3, type: 3, value: 15 });
     expect(formatIndex({ category: 2, type: 2, value: 50 })).toBe('2-2-50');
   });
 
-  it.each(['', '2', '0-1', 'a-1', '1-4', '1-2-x', '1-2-3-4', '01-1', '1--1'])('rejects %j', (input) => {
+  it.each([
+    '',
+    '2',
+    '0-1',
+    'a-1',
+    '1-4',
+    '1-2-x',
+    '1-2-3-4',
+    '01-1',
+    '1--1',
+    '1e-7-2-5',
+    '1-2-1e-7-1',
+    '1-2-1e400',
+    '1-2-NaN',
+    `1-2-${'1'.repeat(40)}`,
+  ])('rejects %j', (input) => {
     expect(errorOf(() => parseIndex(input)).code).toBe('PUSH_ERR_INVALID_INDEX');
   });
 
@@ -215,6 +305,18 @@ describe('index', () => {
     );
     expect(errorOf(() => checkIndexAgainstSettings(channel, parseIndex('2-2-500'))).message).toContain(
       'outside',
+    );
+    expect(errorOf(() => checkIndexAgainstSettings(channel, parseIndex('3-3-100.001'))).message).toContain(
+      'outside',
+    );
+  });
+
+  it('forgives binary-float error when checking an index value against the limits', () => {
+    const tenth = parseChannelSettings('1+2-1-0.2-0.1-0.3-0.1', 'a');
+    expect(() => checkIndexAgainstSettings(tenth, parseIndex('1-2-0.30000000000000004'))).not.toThrow();
+    expect(() => checkIndexAgainstSettings(tenth, parseIndex('1-2-0.09999999999999999'))).not.toThrow();
+    expect(errorOf(() => checkIndexAgainstSettings(tenth, parseIndex('1-2-0.3001'))).code).toBe(
+      'PUSH_ERR_INVALID_INDEX',
     );
   });
 });
@@ -235,24 +337,35 @@ describe('passesSettings', () => {
     expect(passesSettings(channel, null, idx('1-1'))).toBe(true);
   });
 
-  it('slider: passes iff enabled and value >= the user threshold', () => {
-    expect(passesSettings(channel, user, idx('2-2-80'))).toBe(true);
-    expect(passesSettings(channel, user, idx('2-2-75'))).toBe(true);
-    expect(passesSettings(channel, user, idx('2-2-74'))).toBe(false);
-    expect(passesSettings(channel, null, idx('2-2-50'))).toBe(true); // default threshold 50
-    expect(passesSettings(channel, null, idx('2-2-49'))).toBe(false);
-    const off = parseUserSettings('2+1-1+2-0-10+3-1-10-20', channel);
-    expect(passesSettings(channel, off, idx('2-2-99'))).toBe(false);
+  it('slider: the switch alone decides; the value is not compared with the user slider (reference §4.8)', () => {
+    // The SDK always sends the channel default (50) as the value; the user moved the slider to 75.
+    expect(passesSettings(channel, user, idx('2-2-50'))).toBe(true);
+    expect(passesSettings(channel, user, idx('2-2-0'))).toBe(true);
+    expect(passesSettings(channel, user, idx('2-2-100'))).toBe(true);
     expect(passesSettings(channel, user, idx('2-2'))).toBe(true);
+    expect(passesSettings(channel, null, idx('2-2-50'))).toBe(true); // channel enabled
+    const off = parseUserSettings('2+1-1+2-0-10+3-1-10-20', channel);
+    expect(passesSettings(channel, off, idx('2-2-50'))).toBe(false);
+    expect(passesSettings(channel, off, idx('2-2-10'))).toBe(false);
+    const channelOff = parseChannelSettings('1+2-0-50-0-100', 'x');
+    expect(passesSettings(channelOff, null, idx('1-2-50'))).toBe(false);
+    expect(passesSettings(channelOff, parseUserSettings('1+2-1-50', channelOff), idx('1-2-50'))).toBe(true);
   });
 
-  it('range: passes iff enabled and value within [lower, upper]', () => {
-    expect(passesSettings(channel, user, idx('3-3-10'))).toBe(true);
-    expect(passesSettings(channel, user, idx('3-3-20'))).toBe(true);
-    expect(passesSettings(channel, user, idx('3-3-21'))).toBe(false);
-    expect(passesSettings(channel, user, idx('3-3-9'))).toBe(false);
-    const off = parseUserSettings('2+1-1+2-1-10+3-0-10-20', channel);
-    expect(passesSettings(channel, off, idx('3-3-15'))).toBe(false);
+  it('range: the switch alone decides; the value is not compared with the user range (reference §4.8)', () => {
+    const narrow = parseUserSettings('2+1-0+2-1-75+3-1-30-40', channel);
+    // The SDK sends "3-3-<default.lower>" = "3-3-10", outside the user's [30, 40].
+    expect(passesSettings(channel, narrow, idx('3-3-10'))).toBe(true);
+    expect(passesSettings(channel, narrow, idx('3-3-35'))).toBe(true);
+    expect(passesSettings(channel, narrow, idx('3-3'))).toBe(true);
+    expect(passesSettings(channel, null, idx('3-3-10'))).toBe(true);
+    const off = parseUserSettings('2+1-1+2-1-10+3-0-30-40', channel);
+    expect(passesSettings(channel, off, idx('3-3-35'))).toBe(false);
+  });
+
+  it('the value-less SDK switch 1-<0|1> on a slider or range decides alone too', () => {
+    expect(passesSettings(channel, parseUserSettings('1+1-0+1-1+1-0', channel), idx('2-2-50'))).toBe(true);
+    expect(passesSettings(channel, parseUserSettings('1+1-0+1-1+1-0', channel), idx('3-3-10'))).toBe(false);
   });
 
   it('fails an index that selects nothing', () => {
@@ -263,7 +376,7 @@ describe('passesSettings', () => {
   it('falls back to the channel default when stored user settings no longer match the channel', () => {
     const stale = parseUserSettings('1+2-1-90', parseChannelSettings('1+2-1-50-0-100', 'x'));
     expect(passesSettings(channel, stale, idx('1-1'))).toBe(true); // default on
-    expect(passesSettings(channel, stale, idx('2-2-60'))).toBe(true); // default threshold 50
+    expect(passesSettings(channel, stale, idx('2-2-50'))).toBe(true); // channel slider enabled
   });
 });
 
@@ -336,6 +449,48 @@ describe('properties', () => {
     );
   });
 
+  it('every finite non-negative number round-trips through its JS text in all three strings', () => {
+    const value = fc.oneof(
+      fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: 0, max: 1e-6, noNaN: true }),
+      fc.integer({ min: 0, max: 1000 }).map((n) => n / 10),
+      fc
+        .tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }))
+        .map(([a, b]) => a / 10 + b / 10),
+    );
+    fc.assert(
+      fc.property(value, value, value, (a, b, c) => {
+        const [lo, v, hi] = [a, b, c].sort((x, y) => x - y) as [number, number, number];
+        expect(parseIndex(formatIndex({ category: 1, type: 2, value: v }))).toEqual({
+          category: 1,
+          type: 2,
+          value: v,
+        });
+        expect(parseIndex(`1-2-${v}`).value).toBe(v);
+        const raw = `2+2-1-${v}-${lo}-${hi}-${hi || 1}+3-0-${lo}-${v}-${lo}-${hi}-${hi || 1}`;
+        const channel = parseChannelSettings(raw, 'a+b');
+        expect(channel[0]).toMatchObject({ default: v, lowerLimit: lo, upperLimit: hi });
+        expect(channel[1]).toMatchObject({ default: { lower: lo, upper: v } });
+        expect(formatChannelSettings(channel).settings).toBe(raw);
+        const user = parseUserSettings(`2+2-1-${v}+3-1-${v}-${hi}`, channel);
+        expect(user.map((u) => u.user)).toEqual([v, { lower: v, upper: hi }]);
+        expect(formatUserSettings(user)).toBe(`2+2-1-${v}+3-1-${v}-${hi}`);
+      }),
+      FC,
+    );
+  });
+
+  it('a default outside the limits never refuses the list and is clamped', () => {
+    fc.assert(
+      fc.property(num, num, num, (d, a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const [s] = parseChannelSettings(`1+2-1-${d}-${lo}-${hi}`, 'x');
+        expect(s).toMatchObject({ default: Math.min(Math.max(d, lo), hi) });
+      }),
+      FC,
+    );
+  });
+
   it('indexes round-trip', () => {
     const index: fc.Arbitrary<NotificationIndex> = fc.record({
       category: fc.integer({ min: 1, max: 10_000 }),
@@ -355,7 +510,7 @@ describe('properties', () => {
     const noise = fc.oneof(
       fc.string(),
       fc.string({ unit: 'binary' }),
-      fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '-', '+', '.', '5', 'e') }),
+      fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '-', '+', '.', '5', 'e', 'E') }),
     );
     fc.assert(
       fc.property(noise, noise, (a, b) => onlyPushErrors((x) => parseChannelSettings(x, b))(a)),

@@ -10,7 +10,10 @@
  * User settings string (Comm prepends `<notifID>+`; the SDK's notifID is the number of enabled entries):
  *   `<notifID>+<s>+<s>…`     boolean `1-<0|1>`, slider `2-<enabled>-<value>`, range `3-<enabled>-<lower>-<upper>`
  *   one entry per channel option, in channel order.
- * Numbers are non-negative decimals (`-` is the separator, so negatives cannot be written).
+ * Numbers are what JS `Number#toString` writes for a finite non-negative number — the SDK builds both strings by
+ * concatenation — so `50`, `0.30000000000000004`, `1e-7` and `1e+21` are all read (the `-`/`+` inside an exponent is
+ * not a separator). `-` separates fields, so negatives cannot be written. Comparisons with limits forgive binary-float
+ * error: a value within 1e-9 (relative) of a limit counts as at the limit.
  */
 import { fail, parseCanonicalUint, quote } from './text.js';
 
@@ -74,16 +77,27 @@ const INDEX = 'PUSH_ERR_INVALID_INDEX';
 type Code = typeof CHANNEL | typeof USER | typeof INDEX;
 
 const DEFAULT_TICKER = 1;
-const NUMBER = /^[0-9]{1,15}(\.[0-9]{1,15})?$/;
+/** Digits, an optional fraction, an optional exponent (JS writes `1e-7`, `1e+21`; Python `1e-07`). */
+const NUMBER = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$/;
+/** JS never writes a finite number longer than 24 characters (`0.0000012345678901234567`). */
+const MAX_NUMBER_LENGTH = 32;
+/** Relative slack when comparing with a limit: `0.1 + 0.2` must count as `0.3`. */
+const FLOAT_SLACK = 1e-9;
 /** Far more options than any UI shows; bounds the work a hostile string can cause. */
 const MAX_OPTIONS = 256;
 const MAX_LENGTH = 8192;
 
 function parseNumber(text: string | undefined, what: string, code: Code, field: string): number {
-  if (text === undefined || !NUMBER.test(text)) {
-    fail(code, `${what} must be a non-negative decimal number, got ${quote(text ?? '')}`, field);
+  if (text === undefined || text.length > MAX_NUMBER_LENGTH || !NUMBER.test(text)) {
+    fail(
+      code,
+      `${what} must be a non-negative decimal number (e.g. 50, 0.25 or 1e-7), got ${quote(text ?? '')}`,
+      field,
+    );
   }
-  return Number(text);
+  const n = Number(text);
+  if (!Number.isFinite(n)) fail(code, `${what} ${quote(text)} is too large`, field);
+  return n;
 }
 
 function parseBit(text: string | undefined, what: string, code: Code, field: string): boolean {
@@ -94,10 +108,28 @@ function parseBit(text: string | undefined, what: string, code: Code, field: str
 
 function formatNumber(n: number, what: string, code: Code): string {
   const text = String(n);
-  if (!Number.isFinite(n) || n < 0 || !NUMBER.test(text)) {
+  if (!Number.isFinite(n) || n < 0 || text.length > MAX_NUMBER_LENGTH || !NUMBER.test(text)) {
     fail(code, `${what} ${text} cannot be written in a settings string (non-negative decimals only)`);
   }
   return text;
+}
+
+/**
+ * Splits on `separator`, joining back the pieces of an exponent it cut (`1e-7` on `-`, `1e+21` on `+`): a piece that
+ * ends in `<digit>e` is never a whole field or entry, so joining it with the next piece is the only readable choice.
+ */
+function splitFields(text: string, separator: '-' | '+'): string[] {
+  const out: string[] = [];
+  for (const piece of text.split(separator)) {
+    const last = out.length - 1;
+    const prev = out[last];
+    if (prev !== undefined && /[0-9][eE]$/.test(prev) && /^[0-9]/.test(piece)) {
+      out[last] = `${prev}${separator}${piece}`;
+    } else {
+      out.push(piece);
+    }
+  }
+  return out;
 }
 
 /** Everything after the leading `<count>+` / `<notifID>+`. Its value is not trusted (contracts §6). */
@@ -112,9 +144,14 @@ function stripCount(input: unknown, what: string, code: Code, field: string): st
   }
   const body = input.slice(plus + 1);
   if (body === '') return [];
-  const entries = body.split('+');
+  const entries = splitFields(body, '+');
   if (entries.length > MAX_OPTIONS) fail(code, `${what} has more than ${MAX_OPTIONS} entries`, field);
   return entries;
+}
+
+/** `a ≤ b`, where `a` within `FLOAT_SLACK` (relative) of `b` counts as equal. */
+function atMost(a: number, b: number): boolean {
+  return a <= b || a - b <= FLOAT_SLACK * Math.max(Math.abs(a), Math.abs(b));
 }
 
 function checkWithin(
@@ -125,7 +162,13 @@ function checkWithin(
   code: Code,
   field: string,
 ): void {
-  if (value < lower || value > upper) fail(code, `${what} ${value} is outside [${lower}, ${upper}]`, field);
+  if (!atMost(lower, value) || !atMost(value, upper)) {
+    fail(code, `${what} ${value} is outside [${lower}, ${upper}]`, field);
+  }
+}
+
+function clamp(value: number, lower: number, upper: number): number {
+  return Math.min(Math.max(value, lower), upper);
 }
 
 /**
@@ -133,6 +176,11 @@ function checkWithin(
  * An empty string means "no settings". Descriptions cannot contain `+` on chain; when their count differs from the
  * options', missing ones are empty and surplus ones are kept, joined with `+`, in the last description — the
  * string is chain data, and losing the settings over a description would be worse than a merged label.
+ * For the same reason a slider or range default outside its limits (neither the SDK nor Core checks it) does not
+ * refuse the list: the default is clamped into [lower, upper], so the JSON the SDK reads, the index it builds from
+ * that JSON (`k-2-<default>`) and a subscriber's default settings all stay within the limits. Structural errors
+ * (part counts, non-numbers, lower limit above upper limit, ticker 0, default lower above default upper) still refuse
+ * the whole list.
  */
 export function parseChannelSettings(
   settings: unknown,
@@ -156,7 +204,7 @@ function parseChannelOption(
   description: string,
   field: string,
 ): ChannelSetting {
-  const f = entry.split('-');
+  const f = splitFields(entry, '-');
   const at = `setting ${index}`;
   switch (f[0]) {
     case '1': {
@@ -181,10 +229,9 @@ function parseChannelOption(
       const enabled = parseBit(f[1], `${at} enabled`, CHANNEL, field);
       const def = parseNumber(f[2], `${at} default`, CHANNEL, field);
       const { lower, upper, ticker } = parseLimits(f[3], f[4], f[5], at, field);
-      checkWithin(def, lower, upper, `${at} default`, CHANNEL, field);
       return {
         type: 2,
-        default: def,
+        default: clamp(def, lower, upper),
         enabled,
         lowerLimit: lower,
         upperLimit: upper,
@@ -205,13 +252,11 @@ function parseChannelOption(
       const defLower = parseNumber(f[2], `${at} default lower`, CHANNEL, field);
       const defUpper = parseNumber(f[3], `${at} default upper`, CHANNEL, field);
       const { lower, upper, ticker } = parseLimits(f[4], f[5], f[6], at, field);
-      if (defLower > defUpper)
+      if (!atMost(defLower, defUpper))
         fail(CHANNEL, `${at}: default lower ${defLower} exceeds default upper ${defUpper}`, field);
-      checkWithin(defLower, lower, upper, `${at} default lower`, CHANNEL, field);
-      checkWithin(defUpper, lower, upper, `${at} default upper`, CHANNEL, field);
       return {
         type: 3,
-        default: { lower: defLower, upper: defUpper },
+        default: { lower: clamp(defLower, lower, upper), upper: clamp(defUpper, lower, upper) },
         enabled,
         lowerLimit: lower,
         upperLimit: upper,
@@ -234,7 +279,7 @@ function parseLimits(
 ): { lower: number; upper: number; ticker: number } {
   const lower = parseNumber(lowerText, `${at} lower limit`, CHANNEL, field);
   const upper = parseNumber(upperText, `${at} upper limit`, CHANNEL, field);
-  if (lower > upper) fail(CHANNEL, `${at}: lower limit ${lower} exceeds upper limit ${upper}`, field);
+  if (!atMost(lower, upper)) fail(CHANNEL, `${at}: lower limit ${lower} exceeds upper limit ${upper}`, field);
   const ticker =
     tickerText === undefined ? DEFAULT_TICKER : parseNumber(tickerText, `${at} ticker`, CHANNEL, field);
   if (ticker <= 0) fail(CHANNEL, `${at}: ticker must be greater than 0`, field);
@@ -296,7 +341,7 @@ function defaultUserSetting(s: ChannelSetting): UserSetting {
  * Maps a user settings string onto the channel's settings. The entry count must equal the option count and each
  * entry's type must match its option's, with one exception: for `{enabled}` without a value the SDK writes the
  * boolean shape `1-<0|1>` even for a slider or range; that is read as "switch this option on/off at its default".
- * Values must lie within the option's limits. An empty string yields the defaults.
+ * Values must lie within the option's limits (binary-float slack allowed). An empty string yields the defaults.
  */
 export function parseUserSettings(
   userSettings: unknown,
@@ -317,7 +362,7 @@ export function parseUserSettings(
 }
 
 function parseUserEntry(entry: string, s: ChannelSetting, field: string): UserSetting {
-  const f = entry.split('-');
+  const f = splitFields(entry, '-');
   const at = `user setting ${s.index}`;
   if (f[0] === '1' && s.type !== 1) {
     if (f.length !== 2) fail(USER, `${at}: expected 1-<0|1>, got ${quote(entry)}`, field);
@@ -346,7 +391,7 @@ function parseUserEntry(entry: string, s: ChannelSetting, field: string): UserSe
       const enabled = parseBit(f[1], `${at} enabled`, USER, field);
       const lower = parseNumber(f[2], `${at} lower`, USER, field);
       const upper = parseNumber(f[3], `${at} upper`, USER, field);
-      if (lower > upper) fail(USER, `${at}: lower ${lower} exceeds upper ${upper}`, field);
+      if (!atMost(lower, upper)) fail(USER, `${at}: lower ${lower} exceeds upper ${upper}`, field);
       checkWithin(lower, s.lowerLimit, s.upperLimit, `${at} lower`, USER, field);
       checkWithin(upper, s.lowerLimit, s.upperLimit, `${at} upper`, USER, field);
       return { ...s, user: { lower, upper }, enabled };
@@ -371,10 +416,10 @@ export function formatUserSettings(userSettings: readonly UserSetting[]): string
   return `${enabledCount}+${entries.join('+')}`;
 }
 
-/** Parses `data.index`: `<category>-<type>` or `<category>-<type>-<value>` (e.g. `2-2-50`). */
+/** Parses `data.index`: `<category>-<type>` or `<category>-<type>-<value>` (e.g. `2-2-50`, `2-2-1e-7`). */
 export function parseIndex(input: unknown, field = 'data.index'): NotificationIndex {
   if (typeof input !== 'string') fail(INDEX, `index must be a string, got ${quote(input)}`, field);
-  const f = input.split('-');
+  const f = splitFields(input, '-');
   if (f.length < 2 || f.length > 3) {
     fail(INDEX, `index must be <category>-<type>[-<value>], got ${quote(input)}`, field, 'e.g. 2-2-50');
   }
@@ -397,7 +442,8 @@ export function formatIndex(index: NotificationIndex): string {
 
 /**
  * Rejects an index that cannot select anything in these channel settings: category out of range, type mismatch,
- * or a value outside the option's limits (which the original node never compared). No settings: nothing to check.
+ * or a value outside the option's limits (binary-float slack allowed; the original node never compared it). The
+ * SDK sends the option's default as the value, which parsing keeps within the limits. No settings: nothing to check.
  */
 export function checkIndexAgainstSettings(
   channelSettings: readonly ChannelSetting[] | null,
@@ -427,16 +473,16 @@ export function checkIndexAgainstSettings(
 
 /**
  * Does a subscriber receive a notification carrying `index`, given the channel's settings and the subscriber's
- * (null = never chose: the channel defaults apply)?
+ * (null = never chose: the channel defaults apply)? Reference §4.8:
  *
  * - No channel settings or no index: yes.
  * - Category missing or type mismatch (see `checkIndexAgainstSettings`): no — the notification selects nothing.
- * - Boolean: the user's switch is on.
- * - Slider: a slider is a threshold the user picks, and the notification carries the event's value; it passes iff
- *   the option is enabled and value ≥ the user's value ("tell me when it reaches at least X").
- * - Range: passes iff enabled and user.lower ≤ value ≤ user.upper.
- * - Slider/range index without a value: decided by the switch alone.
- * The original node ignored the value entirely (reference §4.8).
+ * - Boolean: the user's switch is on (without user settings: the channel default is 1).
+ * - Slider and range: the option is enabled for the subscriber (without user settings: the channel's `enabled`).
+ *   The index value is NOT compared with the subscriber's slider or range: the SDK always sends the channel default
+ *   (`k-2-<default>`, `k-3-<default.lower>`), so a comparison would starve every subscriber who moved the slider
+ *   or narrowed the range, and every Push node must file the same copies. The door checks the value against the
+ *   option's limits instead (`checkIndexAgainstSettings`).
  *
  * User settings recorded before the channel changed its settings may be stale: an entry is used only when its
  * position and type still match; otherwise the channel default stands in for it.
@@ -451,14 +497,5 @@ export function passesSettings(
   if (!s || s.type !== index.type) return false;
   const candidate = userSettings?.[index.category - 1];
   const u = candidate && candidate.type === s.type ? candidate : defaultUserSetting(s);
-  switch (u.type) {
-    case 1:
-      return u.user;
-    case 2:
-      return u.enabled && (index.value === null || index.value >= u.user);
-    case 3:
-      return (
-        u.enabled && (index.value === null || (index.value >= u.user.lower && index.value <= u.user.upper))
-      );
-  }
+  return u.type === 1 ? u.user : u.enabled;
 }

@@ -502,8 +502,11 @@ describe.each(storeBackends())('admission on $name', (backend) => {
   });
 
   it('filters by channel settings and each subscriber’s settings (boolean, slider, range)', async () => {
-    await optIn(11, CH, clock - 10); // defaults: news on, slider ≥ 50, range 10..20
-    await optIn(12, CH, clock - 10, '1+1-0+2-1-80+3-1-30-40'); // news off, slider ≥ 80, range 30..40
+    // Each category passes when its switch is on; slider and range values are not compared (reference §4.8: the SDK
+    // always sends the channel's default as the index value).
+    await optIn(11, CH, clock - 10); // defaults: all on
+    await optIn(12, CH, clock - 10, '1+1-0+2-1-80+3-0-30-40'); // news off, slider on, range off
+    await optIn(13, CH, clock - 10, '1+1-1+2-0-80+3-1-30-40'); // news on, slider off, range on
     const send = async (index: string, at: number) =>
       (
         await admission.admitPayload(await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { index, title: index }), {
@@ -516,8 +519,9 @@ describe.each(storeBackends())('admission on $name', (backend) => {
     await send('3-3-15', clock + 3);
     await send('3-3-35', clock + 4);
     const titles = async (u: number) => (await inbox(u)).feeds.map((f) => f.payload.data.asub).sort();
-    expect(await titles(11)).toEqual(['1-1', '2-2-60', '2-2-90', '3-3-15']);
-    expect(await titles(12)).toEqual(['2-2-90', '3-3-35']);
+    expect(await titles(11)).toEqual(['1-1', '2-2-60', '2-2-90', '3-3-15', '3-3-35']);
+    expect(await titles(12)).toEqual(['2-2-60', '2-2-90']);
+    expect(await titles(13)).toEqual(['1-1', '3-3-15', '3-3-35']);
     await rejects(
       admission.admitPayload(await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { index: '2-1' })),
       'PUSH_ERR_INVALID_INDEX',

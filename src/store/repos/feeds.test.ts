@@ -167,7 +167,7 @@ async function load(store: Store, data: Data): Promise<void> {
 function reference(
   data: Data,
   q: Required<Omit<UserFeedQuery, 'channel' | 'before'>> & UserFeedQuery,
-): UserFeedPage {
+): UserFeedPage | 'PUSH_ERR_CURSOR_NOT_FOUND' {
   const byId = new Map(data.notifications.map((n) => [n.id, n]));
   const visible = (n: Notification) =>
     (q.showHidden || n.hidden === 0) && (n.etime === null || n.etime > NOW_SEC);
@@ -176,7 +176,8 @@ function reference(
     // A negative cursor is the payload_id of a subset's spam copy: its notification is |before|.
     const id = Math.abs(q.before);
     const c = byId.get(id);
-    cursor = c ? { ts: c.ts, id: c.id } : { ts: Number.MAX_SAFE_INTEGER, id };
+    if (!c) return 'PUSH_ERR_CURSOR_NOT_FOUND';
+    cursor = { ts: c.ts, id: c.id };
   }
   const older = (ts: number, id: number) => !cursor || ts < cursor.ts || (ts === cursor.ts && id < cursor.id);
   const entries = data.entries.filter((e) => {
@@ -247,7 +248,7 @@ describe.each(storeBackends())('listUserFeed on $name', (backend) => {
             ? { before: (i % 2 ? -1 : 1) * (1 + Math.floor(rnd() * (data.notifications.length + 3))) }
             : {}),
         };
-        const got = await listUserFeed(store.db, q);
+        const got = await listUserFeed(store.db, q).catch((e: { code?: string }) => e.code);
         const want = reference(data, q);
         expect({ seed, q, page: got }).toEqual({ seed, q, page: want });
       }
@@ -266,8 +267,8 @@ describe.each(storeBackends())('listUserFeed on $name', (backend) => {
         status: 'admitted' as const,
         hidden: 0,
         etime: null,
-        // The subscriber's slider is ≥ 75: only every 50th passes.
-        idx: i % 50 === 0 ? '2-2-90' : '2-2-60',
+        // The subscriber switched the slider category off and the range on: only every 50th passes.
+        idx: i % 50 === 0 ? '3-3-15' : '2-2-60',
         payload: JSON.stringify({ data: { type: 1 }, notification: { title: `${i}`, body: '' } }),
       })),
       periods: [
@@ -276,7 +277,7 @@ describe.each(storeBackends())('listUserFeed on $name', (backend) => {
           subscriber: USERS[0] as string,
           from_ts: 0,
           to_ts: OPEN_PERIOD_END,
-          settings_raw: '2+1-1+2-1-75+3-0-10-20',
+          settings_raw: '2+1-1+2-0-75+3-1-10-20',
         },
       ],
       entries: [],

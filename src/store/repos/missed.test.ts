@@ -158,7 +158,7 @@ describe.each(storeBackends())('listMissedFeed on $name', (backend) => {
       { id: 5, channel: B, type: 3, ts: T + 2 }, // older, spam for U
       { id: 6, channel: B, type: 1, ts: T - 500 }, // before U's period on B: not listed
       { id: 7, channel: A, type: 1, ts: T + 40, idx: '1-1' }, // U turned category 1 off
-      { id: 8, channel: A, type: 1, ts: T + 41, idx: '2-2-80' }, // above U's threshold (70): listed
+      { id: 8, channel: A, type: 1, ts: T + 41, idx: '2-2-80' }, // U's slider category is on: listed
       { id: 9, channel: A, type: 1, ts: T + 42, hidden: 1 }, // hidden: included (as the feed with showHidden)
       { id: 10, channel: A, type: 1, ts: T + 43, etime: NOW_SEC - 1 }, // expired: out
       { id: 11, channel: B, type: 3, ts: T + 44, payload: false, status: 'pending_content' }, // no content: out
