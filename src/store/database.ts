@@ -100,6 +100,20 @@ async function openPostgres(opts: DatabaseOptions & { url: string }): Promise<Da
 const STATEMENT_CACHE_SIZE = 512;
 
 /**
+ * Lower case as Postgres' `lower()` (under a UTF-8 locale) gives it: every code point on its own, non-ASCII letters
+ * included. SQLite's `lower()` and `LIKE` fold ASCII only; queries that compare case-insensitively call
+ * `UNICODE_LOWER` there instead. Per code point, not `toLowerCase()` of the whole string, which lowers a final Σ to ς.
+ */
+export function unicodeLower(text: string): string {
+  let out = '';
+  for (const c of text) out += c.toLowerCase();
+  return out;
+}
+
+/** The SQLite function (registered on every connection `openDatabase` opens) that applies `unicodeLower`. */
+export const UNICODE_LOWER = 'unicode_lower';
+
+/**
  * better-sqlite3's SQLite is built with STAT4, which re-prepares a statement at every run when a bound parameter
  * might change its plan — a bare `limit ?`/`offset ?` included (measured: +7 µs per run, 2.5 ms for a large UNION).
  * `? + 0` is an expression, not a parameter the planner looks at, so the prepared plan is kept.
@@ -158,6 +172,9 @@ function openSqlite(path: string, logger?: Logger): Database {
   sqlite.pragma('cache_size = -8192');
   sqlite.pragma('mmap_size = 268435456');
   sqlite.pragma('temp_store = MEMORY');
+  sqlite.function(UNICODE_LOWER, { deterministic: true }, (v: unknown) =>
+    typeof v === 'string' ? unicodeLower(v) : v,
+  );
   const file = path !== ':memory:' && path !== '';
   // Checkpoints run in a worker (sqlite-checkpointer.ts); this only bounds the WAL should that worker stop.
   if (file) sqlite.pragma('wal_autocheckpoint = 32768');

@@ -5,7 +5,9 @@ import {
   parseChannelSettings,
   toChecksum,
 } from '../../protocol/index.js';
+import { UNICODE_LOWER, unicodeLower } from '../../store/database.js';
 import type { DB } from '../../store/index.js';
+import { isPostgres } from '../../store/repos/feed-probes.js';
 import type { AliasesTable, ChannelsTable } from '../../store/schema.js';
 import type { Page } from './pagination.js';
 
@@ -68,9 +70,18 @@ export async function aliasesOf(db: Kysely<DB>, channels: readonly string[]): Pr
     .execute();
 }
 
-/** `like` pattern matching `text` anywhere, with the pattern's own wildcards escaped. */
+/** `like` pattern matching `text` anywhere, lower-cased as `lowerOf` lowers a column, its own wildcards escaped. */
 export function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${unicodeLower(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A text column lower-cased, non-ASCII letters included: Postgres' `lower()`; on SQLite, whose `lower()` and `LIKE`
+ * fold ASCII only (so "Élan" was not found even by its own name), the function `openDatabase` registers.
+ */
+function lowerOf(db: Kysely<DB>, column: 'name' | 'tags') {
+  const fn = isPostgres(db) ? 'lower' : UNICODE_LOWER;
+  return sql`${sql.raw(fn)}(coalesce(${sql.ref(`channels.${column}`)}, ''))`;
 }
 
 export interface ChannelListFilter {
@@ -80,21 +91,27 @@ export interface ChannelListFilter {
   tag?: string;
 }
 
+/** The list's direction (the SDK's `channel.list({order})`): verified status, then subscriber count. */
+export type ChannelListOrder = 'asc' | 'desc';
+
 /**
- * Active channels, verified first, then by subscriber count (the original's order). The count is a correlated
- * sub-query: cheap for the number of channels a network has; a maintained counter would replace it at scale.
+ * Active channels by verified status, then by subscriber count, both in `order` (the original's
+ * `ORDER BY verified_status ${order}, subscriber_count ${order}`; default desc: verified and most subscribed first),
+ * ties by address. The count is a correlated sub-query: cheap for the number of channels a network has; a maintained
+ * counter would replace it at scale.
  */
 export async function listChannels(
   db: Kysely<DB>,
   page: Page,
   filter: ChannelListFilter = {},
+  order: ChannelListOrder = 'desc',
 ): Promise<{ rows: (ChannelRow & { subscriber_count: number })[]; total: number }> {
   let base = db.selectFrom('channels').where('state', '=', CHANNEL_STATE.ACTIVE);
   if (filter.query) {
     const pattern = containsPattern(filter.query);
     base = base.where((eb) =>
       eb.or([
-        eb(sql`lower(coalesce(channels.name, ''))`, 'like', sql`${pattern} escape '\\'`),
+        eb(lowerOf(db, 'name'), 'like', sql`${pattern} escape '\\'`),
         eb(sql`channels.channel`, 'like', sql`${pattern} escape '\\'`),
       ]),
     );
@@ -102,7 +119,7 @@ export async function listChannels(
   if (filter.tag) {
     // Tags are stored as a JSON array of strings: match the quoted element.
     const pattern = containsPattern(JSON.stringify(filter.tag));
-    base = base.where(sql`lower(coalesce(channels.tags, ''))`, 'like', sql`${pattern} escape '\\'`);
+    base = base.where(lowerOf(db, 'tags'), 'like', sql`${pattern} escape '\\'`);
   }
   const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const rows = await base
@@ -115,8 +132,8 @@ export async function listChannels(
         .where('subscriptions.subscribed', '=', 1)
         .as('subscriber_count'),
     )
-    .orderBy(sql`case when channels.verified_by is null then 0 else 1 end`, 'desc')
-    .orderBy('subscriber_count', 'desc')
+    .orderBy(sql`case when channels.verified_by is null then 0 else 1 end`, order)
+    .orderBy('subscriber_count', order)
     .orderBy('channels.channel')
     .limit(page.limit)
     .offset(page.offset)

@@ -3,6 +3,7 @@ import { pushError } from '../../errors.js';
 import { parseEip155, toChecksum } from '../../protocol/index.js';
 import {
   aliasesOf,
+  type ChannelListOrder,
   countSubscribers,
   findChannel,
   formatChannel,
@@ -61,17 +62,23 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
     properties: {
       ...pageQuery,
       sort: { type: 'string' },
-      order: { type: 'string', enum: ['asc', 'desc'] },
+      order: {
+        type: 'string',
+        enum: ['asc', 'desc'],
+        default: 'desc',
+        description:
+          'Direction of the list (verified status, then subscriber count): `desc` verified and most subscribed first',
+      },
       tag: { type: 'string', maxLength: 128 },
       filter: { type: 'string' },
     },
   } as const;
 
-  app.get<{ Querystring: PageQs & { tag?: string } }>(
+  app.get<{ Querystring: PageQs & { tag?: string; order?: ChannelListOrder } }>(
     '/apis/v1/channels',
     {
       schema: {
-        summary: 'List active channels, verified first, then by subscriber count',
+        summary: 'List active channels by verified status, then by subscriber count (`order`, default desc)',
         tags: ['channels'],
         querystring: listQuery,
       },
@@ -81,6 +88,7 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
         db,
         page(req.query),
         req.query.tag ? { tag: req.query.tag } : {},
+        req.query.order ?? 'desc',
       );
       return {
         channels: await records(

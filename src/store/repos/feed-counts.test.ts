@@ -1,5 +1,6 @@
 import { type Kysely, Migrator, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testChannelRow } from '../../../test/support/channel-row.js';
 import { seededRandom as prng } from '../../../test/support/seeded-random.js';
 import {
   freshSchemaName,
@@ -14,6 +15,7 @@ import { type DB, OPEN_PERIOD_END } from '../schema.js';
 import { createWriter, rollbackJournal } from '../writer.js';
 import { type CountPart, countParts } from './feed-counts.js';
 import type { FeedKey } from './feed-probes.js';
+import { listUserFeed } from './feeds.js';
 
 const [HOUR, TWO_DAYS, HUNDRED_DAYS] = BROADCAST_COUNT_LEVELS;
 
@@ -39,7 +41,7 @@ function intervals(parts: readonly CountPart[]): [number, number, number, number
 }
 
 describe('countParts', () => {
-  it('cuts [from, hi) into disjoint parts that cover it exactly, rows read only within two finest buckets', () => {
+  it('cuts [max(from, 0), hi) into disjoint parts that cover it exactly, rows read only within two finest buckets', () => {
     const rnd = prng(3);
     for (let i = 0; i < 5_000; i++) {
       const [x, y] = [edgyTs(rnd), edgyTs(rnd)].sort((a, b) => a - b) as [number, number];
@@ -51,26 +53,27 @@ describe('countParts', () => {
       const parts = countParts(fromTs, hi);
       const ivs = intervals(parts).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       const ctx = { fromTs, hi, parts };
-      if (fromTs > hi.ts || (fromTs === hi.ts && hi.id === 0)) {
+      // Below ts 0 no row is plain: the special rows' query counts those (counting them here too counted them twice).
+      const lo = Math.max(fromTs, 0);
+      if (lo > hi.ts || (lo === hi.ts && hi.id === 0)) {
         expect({ ...ctx, n: parts.length }).toEqual({ ...ctx, n: 0 });
         continue;
       }
-      // Contiguous from (fromTs, 0) to hi, no overlap, no gap.
-      let at: [number, number] = [fromTs, 0];
+      // Contiguous from (max(fromTs, 0), 0) to hi, no overlap, no gap.
+      let at: [number, number] = [lo, 0];
       for (const [s0, s1, e0, e1] of ivs) {
         expect({ ...ctx, start: [s0, s1] }).toEqual({ ...ctx, start: at });
         expect(e0 > s0 || (e0 === s0 && e1 > s1)).toBe(true);
         at = [e0, e1];
       }
       expect({ ...ctx, end: at }).toEqual({ ...ctx, end: [hi.ts, hi.id] });
-      // Rows are read one by one only where no finest bucket fits: within two adjacent ones (or below ts 0, which no
-      // bucket holds).
-      for (const p of parts.filter((q) => q.level < 0 && q.lo >= 0)) {
+      // Rows are read one by one only where no finest bucket fits: within two adjacent ones.
+      for (const p of parts.filter((q) => q.level < 0)) {
         const last = p.hiId > 0 ? p.hi : p.hi - 1;
         expect(Math.floor(last / HOUR) - Math.floor(p.lo / HOUR)).toBeLessThanOrEqual(1);
       }
-      // At most two parts per level below the top, one at the top, two edges, one stretch below ts 0.
-      expect(parts.length).toBeLessThanOrEqual(2 * BROADCAST_COUNT_LEVELS.length + 2);
+      // At most two parts per level below the top, one at the top, two edges.
+      expect(parts.length).toBeLessThanOrEqual(2 * BROADCAST_COUNT_LEVELS.length + 1);
     }
   });
 
@@ -85,6 +88,16 @@ describe('countParts', () => {
       { level: 1, lo: (5 * HUNDRED_DAYS - TWO_DAYS) / TWO_DAYS, hi: (5 * HUNDRED_DAYS) / TWO_DAYS, hiId: 0 },
       { level: 2, lo: 5, hi: OPEN_PERIOD_END / HUNDRED_DAYS, hiId: 0 },
     ]);
+  });
+
+  it('reads nothing below ts 0 (the special rows there are counted by their own query)', () => {
+    expect(countParts(-1000, { ts: OPEN_PERIOD_END, id: 0 })).toEqual([
+      { level: 2, lo: 0, hi: OPEN_PERIOD_END / HUNDRED_DAYS, hiId: 0 },
+    ]);
+    expect(countParts(-1000, { ts: -10, id: 3 })).toEqual([]);
+    expect(countParts(-1000, { ts: 0, id: 0 })).toEqual([]);
+    expect(countParts(-1000, { ts: 0, id: 3 })).toEqual([{ level: -1, lo: 0, hi: 0, hiId: 3 }]);
+    expect(countParts(-1000, { ts: 10, id: 0 })).toEqual([{ level: -1, lo: 0, hi: 10, hiId: 0 }]);
   });
 });
 
@@ -269,5 +282,80 @@ describe.each(storeBackends())('broadcast_counts on $name', (backend: StoreBacke
         await client.end();
       }
     }
+  });
+});
+
+describe.each(storeBackends())('itemcount around ts 0 on $name', (backend: StoreBackend) => {
+  afterAll(() => backend.cleanup());
+
+  const C = CHANNELS[0] as string;
+  const NOW = 1_700_000_000_000;
+  const reader = (i: number) => `0x${'a'.repeat(39)}${i}`;
+
+  it('counts a broadcast with ts < 0 once (itemcount equals what the pages list)', async () => {
+    // A period starting below 0 used to get a row-by-row part [from, 0) over rows the special query counts too.
+    const store = await backend.open();
+    await store.db.insertInto('channels').values(testChannelRow(C)).execute();
+    const note = (id: number, ts: number, extra: Partial<Note> = {}) =>
+      row({ id, channel: C, type: 1, ts, status: 'admitted', hidden: 0, etime: null, idx: null, ...extra });
+    await store.db
+      .insertInto('notifications')
+      .values([
+        note(1, -500),
+        note(2, -300, { hidden: 1 }),
+        note(3, -100, { etime: NOW / 1000 + 3600 }),
+        note(4, -1),
+        note(5, 0),
+        note(6, 10),
+        note(7, 5 * HOUR + 1),
+        note(8, 3 * HUNDRED_DAYS),
+      ])
+      .execute();
+    const periods: [number, number][] = [
+      [-1000, OPEN_PERIOD_END],
+      [-1000, -200],
+      [-400, 0],
+      [-400, 11],
+      [-1, 2 * TWO_DAYS],
+      [0, OPEN_PERIOD_END],
+    ];
+    await store.db
+      .insertInto('subscription_periods')
+      .values(
+        periods.map(([from_ts, to_ts], i) => ({
+          channel: C,
+          subscriber: reader(i),
+          from_ts,
+          to_ts,
+          settings_raw: null,
+        })),
+      )
+      .execute();
+    for (const [i] of periods.entries()) {
+      for (const showHidden of [false, true]) {
+        const all = await listUserFeed(store.db, {
+          user: reader(i),
+          box: 'inbox',
+          now: NOW,
+          limit: 100,
+          showHidden,
+        });
+        const ctx = { period: periods[i], showHidden };
+        expect({ ...ctx, n: all.itemcount }).toEqual({ ...ctx, n: all.feeds.length });
+        // And below a cursor under ts 0.
+        const before = await listUserFeed(store.db, {
+          user: reader(i),
+          box: 'inbox',
+          now: NOW,
+          limit: 100,
+          showHidden,
+          before: 3,
+        });
+        expect({ ...ctx, before: before.itemcount }).toEqual({ ...ctx, before: before.feeds.length });
+      }
+    }
+    const open = await listUserFeed(store.db, { user: reader(0), box: 'inbox', now: NOW, limit: 100 });
+    expect(open.feeds.map((f) => f.payload_id)).toEqual([8, 7, 6, 5, 4, 3, 1]);
+    expect(open.itemcount).toBe(7);
   });
 });

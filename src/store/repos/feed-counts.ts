@@ -7,6 +7,7 @@
  * A period [from_ts, upper) is cut into the fewest bucket ranges (`countParts`): short index ranges of single rows at
  * its two edges (under an hour each), then 2-day buckets, 100-day buckets in the middle. An open period that began
  * before a channel's first broadcast is one range of 100-day buckets: a few rows instead of every broadcast.
+ * Broadcasts with ts < 0 are never plain (migration 005): the special rows' query counts them, and only it.
  */
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ChannelSetting } from '../../protocol/index.js';
@@ -34,9 +35,9 @@ const floorTo = (t: number, w: number) => t - (t % w);
 const ceilTo = (t: number, w: number) => (t % w === 0 ? t : t - (t % w) + w);
 
 /**
- * The parts whose sum counts the rows with ts ≥ fromTs and (ts, id) < hi, each row in exactly one part: bucket
- * ranges as wide as possible, single rows only where a range ends inside the finest bucket. Buckets hold ts ≥ 0
- * only; ts below 0 is read row by row.
+ * The parts whose sum counts the plain rows with ts ≥ max(fromTs, 0) and (ts, id) < hi, each row in exactly one
+ * part: bucket ranges as wide as possible, single rows only where a range ends inside the finest bucket. Nothing
+ * below ts 0: no row there is plain (migration 005), the special rows' query counts them all.
  */
 export function countParts(fromTs: number, hi: FeedKey): CountPart[] {
   const out: CountPart[] = [];
@@ -47,15 +48,8 @@ export function countParts(fromTs: number, hi: FeedKey): CountPart[] {
     const w = WIDTHS[level] as number;
     if (lo < hiTs) out.push({ level, lo: lo / w, hi: hiTs / w, hiId: 0 });
   };
-  let lo = fromTs;
-  if (lo < 0) {
-    if (hi.ts < 0 || (hi.ts === 0 && hi.id <= 0)) {
-      raw(lo, hi.ts, hi.id);
-      return out;
-    }
-    raw(lo, 0, 0);
-    lo = 0;
-  }
+  if (hi.ts < 0) return out;
+  const lo = Math.max(fromTs, 0);
   const w0 = WIDTHS[0] as number;
   const a0 = ceilTo(lo, w0);
   const b0 = floorTo(hi.ts, w0);
@@ -102,7 +96,8 @@ interface CountRow {
   c: number | string | null;
 }
 
-const PLAIN = `n.type = 1 AND n.status = 'admitted' AND n.hidden = 0 AND n.etime IS NULL AND n.idx IS NULL`;
+/** Migration 005's plain rows (the complement of `SPECIAL_BROADCAST`): each broadcast is counted by one query only. */
+const PLAIN = `n.type = 1 AND n.status = 'admitted' AND n.hidden = 0 AND n.etime IS NULL AND n.idx IS NULL AND n.ts >= 0`;
 
 const visible = (showHidden: boolean, now: string) =>
   `${showHidden ? '' : 'n.hidden = 0 AND '}(n.etime IS NULL OR n.etime > ${now})`;
