@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   PUSH_ERR_SIGNATURE_INVALID: { status: 403, message: 'The signature does not verify' },
   PUSH_ERR_SIGNER_NOT_AUTHORIZED: { status: 403, message: 'The signer may not act for this channel' },
   PUSH_ERR_CHANNEL_NOT_FOUND: { status: 404, message: 'Channel not found' },
+  PUSH_ERR_CURSOR_NOT_FOUND: { status: 404, message: 'The item the page continues from does not exist' },
   PUSH_ERR_CHANNEL_INACTIVE: { status: 403, message: 'The channel is deactivated' },
   PUSH_ERR_CHANNEL_BLOCKED: { status: 403, message: 'The channel is blocked' },
   PUSH_ERR_ALIAS_NOT_VERIFIED: { status: 403, message: 'The alias is not verified for this channel' },

@@ -297,6 +297,11 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       delivery.register(socket);
       return;
     }
+    if (mode === 'chat') {
+      // The SDK's PushStream opens this socket (`mode=chat&did=…`) beside the notification one when an app also
+      // listens to chat, and reports a server disconnect to the app. This node has no chat: it stays idle.
+      return;
+    }
     const address = addressOf(socket);
     if (!address) {
       // The original node disconnects a socket that has neither a mode nor an address.

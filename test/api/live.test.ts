@@ -217,6 +217,15 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
     expect(s.connected).toBe(false);
   });
 
+  it("keeps the SDK's chat socket (mode=chat) connected and idle: a stream listening to chat and notifications", async () => {
+    const chat = api.open({ mode: 'chat', did: userCaip(U1) });
+    await connected(chat);
+    // A socket handled after it: disconnected at once, so the chat socket's fate is known by then.
+    const other = api.open({});
+    await new Promise<void>((r) => other.once('disconnect', () => r()));
+    expect(chat.connected).toBe(true);
+  });
+
   it('serves the OpenAPI document and the docs page', async () => {
     const doc = (await api.app.inject('/apis/docs/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');

@@ -36,7 +36,7 @@ import {
   type PreparedPayload,
 } from './payload-batch.js';
 import { type BucketPolicy, createRateLimiter } from './rate-limit.js';
-import { checkTypedSigner } from './signer.js';
+import { checkTypedSigner, pgpProofRefused } from './signer.js';
 import { createSubscriptionDoor, type SubscriptionBody, type SubscriptionResult } from './subscribe.js';
 
 export interface AdmissionLimits {
@@ -260,10 +260,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     }
     const proof = parseProof(proofText, 'verificationProof');
     if (proof.kind === 'pgpv4') {
-      throw pushError('PUSH_ERR_UNSUPPORTED_PROOF', 'pgpv4 proofs are not supported by this node yet', {
-        field: 'verificationProof',
-        hint: 'sign with EIP-712 (eip712v2): use a PushAPI instance without a PGP key',
-      });
+      throw pgpProofRefused();
     }
     if (proof.kind === 'eip712') {
       throw pushError(

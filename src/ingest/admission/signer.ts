@@ -5,6 +5,22 @@ import { recoverAddress, type TypedDataInput, typedDataDigest } from '../verify/
 import type { ChainClient } from './chain-client.js';
 
 /**
+ * The answer to a `pgpv4` proof. Verifying one needs the signer's PGP public key, which Push keeps in user profiles
+ * (`POST /v2/users/`); this node keeps none and refuses that route, so the SDK's PushAPI stays keyless and signs with
+ * EIP-712 — unless a caller hands it a PGP key explicitly, which is what this error tells them to stop doing.
+ */
+export function pgpProofRefused() {
+  return pushError(
+    'PUSH_ERR_UNSUPPORTED_PROOF',
+    'pgpv4 proofs cannot be verified by this node: it keeps no PGP keys, and verifies EIP-712 signatures only',
+    {
+      field: 'verificationProof',
+      hint: 'initialize PushAPI without decryptedPGPPrivateKey (and send without advanced.pgpPrivateKey): the SDK then signs with EIP-712 (eip712v2)',
+    },
+  );
+}
+
+/**
  * Who signed typed data, and whether that is one of `allowed` — directly (EOA), or through ERC-1271 for a contract
  * account. Returns the matching address (lower-case), or throws SIGNATURE_INVALID / SIGNER_NOT_AUTHORIZED.
  * `isAllowed` may accept a recovered address that is not in `accounts` (e.g. a delegate).

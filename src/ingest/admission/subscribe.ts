@@ -22,7 +22,7 @@ import { canonicalSignature, type VerifierPool } from '../verify/index.js';
 import type { AdmissionChain, ChainClient } from './chain-client.js';
 import { resolveChannel } from './gate.js';
 import type { RateLimiter } from './rate-limit.js';
-import { checkTypedSigner } from './signer.js';
+import { checkTypedSigner, pgpProofRefused } from './signer.js';
 
 /** The body of `POST /apis/v1/channels/:channel/subscribe|unsubscribe` (SDK contract §2.7). */
 export interface SubscriptionBody {
@@ -111,14 +111,7 @@ export function createSubscriptionDoor(deps: SubscriptionDoorDeps) {
             };
       signature = proof.signature;
     } else if (proof.kind === 'pgpv4') {
-      throw pushError(
-        'PUSH_ERR_UNSUPPORTED_PROOF',
-        'pgpv4 subscriptions are not supported by this node yet',
-        {
-          field: 'verificationProof',
-          hint: 'sign with EIP-712 (eip712v2): use a PushAPI instance without a PGP key',
-        },
-      );
+      throw pgpProofRefused();
     } else {
       throw pushError('PUSH_ERR_UNSUPPORTED_PROOF', `${proof.kind} proofs do not sign subscriptions`, {
         field: 'verificationProof',

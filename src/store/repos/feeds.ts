@@ -10,6 +10,7 @@
  * On Postgres a page is two statements (first read, then the items with the count), a spam page one.
  */
 import { type Kysely, sql } from 'kysely';
+import { pushError } from '../../errors.js';
 import { parseEip155 } from '../../protocol/index.js';
 import { PREPARED } from '../pg-prepared.js';
 import type { DB } from '../schema.js';
@@ -88,8 +89,15 @@ async function cursorOf(db: Executor, before: number | undefined): Promise<FeedK
     .select(['id', 'ts'])
     .where('id', '=', id)
     .executeTakeFirst();
-  // An unknown cursor id still pages: everything older than that id at any time.
-  return row ? { id: Number(row.id), ts: Number(row.ts) } : { id, ts: Number.MAX_SAFE_INTEGER };
+  // The page's position is the item's (ts, id): without the item there is none. Guessing one would list again what
+  // the reader has seen (or skip what it has not), so the reader is told to start over.
+  if (!row) {
+    throw pushError('PUSH_ERR_CURSOR_NOT_FOUND', `no notification ${id} to page before`, {
+      field: 'before',
+      hint: 'the item was removed (a chain reorg) or never existed: read the first page again',
+    });
+  }
+  return { id: Number(row.id), ts: Number(row.ts) };
 }
 
 interface EntryFilter {
