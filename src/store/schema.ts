@@ -181,6 +181,12 @@ export interface FeedEntriesTable {
   ts: number;
 }
 
+/** Current subscribers per channel, kept by triggers on `subscriptions` (migration 008). */
+export interface ChannelSubscriberCountsTable {
+  channel: string;
+  n: number;
+}
+
 export interface DB {
   inputs: InputsTable;
   blocks: BlocksTable;
@@ -194,6 +200,7 @@ export interface DB {
   feed_entries: FeedEntriesTable;
   subscription_events: SubscriptionEventsTable;
   subscription_periods: SubscriptionPeriodsTable;
+  channel_subscriber_counts: ChannelSubscriberCountsTable;
 }
 
 export type TableName = keyof DB;
@@ -212,4 +219,5 @@ export const PRIMARY_KEYS = {
   journal: ['id'],
   subscription_events: ['channel', 'subscriber', 'ts', 'ts_order'],
   subscription_periods: ['channel', 'subscriber', 'from_ts'],
+  channel_subscriber_counts: ['channel'],
 } as const satisfies { [T in TableName]: readonly (keyof DB[T] & string)[] };

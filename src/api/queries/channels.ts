@@ -51,10 +51,9 @@ export async function findChannel(db: Kysely<DB>, channel: string): Promise<Chan
 
 export async function countSubscribers(db: Kysely<DB>, channel: string): Promise<number> {
   const row = await db
-    .selectFrom('subscriptions')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .selectFrom('channel_subscriber_counts')
+    .select('n')
     .where('channel', '=', channel)
-    .where('subscribed', '=', 1)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
@@ -97,8 +96,7 @@ export type ChannelListOrder = 'asc' | 'desc';
 /**
  * Active channels by verified status, then by subscriber count, both in `order` (the original's
  * `ORDER BY verified_status ${order}, subscriber_count ${order}`; default desc: verified and most subscribed first),
- * ties by address. The count is a correlated sub-query: cheap for the number of channels a network has; a maintained
- * counter would replace it at scale.
+ * ties by address. The count is the one the database keeps (`channel_subscriber_counts`, migration 008).
  */
 export async function listChannels(
   db: Kysely<DB>,
@@ -123,15 +121,9 @@ export async function listChannels(
   }
   const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const rows = await base
+    .leftJoin('channel_subscriber_counts as counts', 'counts.channel', 'channels.channel')
     .selectAll('channels')
-    .select((eb) =>
-      eb
-        .selectFrom('subscriptions')
-        .select((e2) => e2.fn.countAll<number>().as('c'))
-        .whereRef('subscriptions.channel', '=', 'channels.channel')
-        .where('subscriptions.subscribed', '=', 1)
-        .as('subscriber_count'),
-    )
+    .select(sql<number>`coalesce(counts.n, 0)`.as('subscriber_count'))
     .orderBy(sql`case when channels.verified_by is null then 0 else 1 end`, order)
     .orderBy('subscriber_count', order)
     .orderBy('channels.channel')

@@ -7,6 +7,7 @@ import {
   type UserSetting,
 } from '../../protocol/index.js';
 import type { DB } from '../../store/index.js';
+import { countSubscribers } from './channels.js';
 import type { Page } from './pagination.js';
 
 /** The channel's settings, or [] when it has none or they cannot be read. */
@@ -77,7 +78,7 @@ export async function listSubscribers(
     const kept = all.filter((s) => categoryEnabled(s.settings_raw, settings, opts.category as number));
     return { itemcount: kept.length, subscribers: kept.slice(page.offset, page.offset + page.limit) };
   }
-  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const total = await countSubscribers(db, channel);
   const rows = await base
     .select(['subscriber', 'settings_raw'])
     .orderBy('ts')
@@ -85,7 +86,7 @@ export async function listSubscribers(
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  return { itemcount: Number(total?.n ?? 0), subscribers: rows };
+  return { itemcount: total, subscribers: rows };
 }
 
 /** Every current subscriber (the legacy `_get_subscribers` route has no paging), bounded by `max`. */

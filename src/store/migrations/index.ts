@@ -6,6 +6,7 @@ import * as m004 from './004-intake-keys.js';
 import * as m005 from './005-feed-counts.js';
 import * as m006 from './006-input-refusals.js';
 import * as m007 from './007-subscription-event-origin.js';
+import * as m008 from './008-subscriber-counts.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '005-feed-counts': m005,
   '006-input-refusals': m006,
   '007-subscription-event-origin': m007,
+  '008-subscriber-counts': m008,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
