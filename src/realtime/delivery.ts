@@ -93,11 +93,13 @@ export function createDeliveryHub(deps: { io: Server; db: Kysely<DB>; logger: Lo
     }
   }
 
-  const toMs = (t: number) => (t > 100_000_000_000 ? t : t * 1000);
+  // Times in seconds (what delivery nodes send) or ms. A range in seconds ends with the last ms of its last second:
+  // ranges split as [a, b], [b + 1, c] then miss nothing sent in second b.
+  const inMs = (t: number) => t > 100_000_000_000;
 
   async function historical(req: { startTime: number; endTime: number; page: number; pageSize: number }) {
-    const from = toMs(req.startTime);
-    const to = toMs(req.endTime);
+    const from = inMs(req.startTime) ? req.startTime : req.startTime * 1000;
+    const to = inMs(req.endTime) ? req.endTime : req.endTime * 1000 + 999;
     const pageSize = Math.min(MAX_PAGE_SIZE, req.pageSize);
     const base = db
       .selectFrom('notifications')

@@ -209,6 +209,17 @@ describe.each(storeBackends())('signed doors, feeds and live sockets on $name', 
     const h = await reply;
     expect(h.count).toBeGreaterThanOrEqual(5);
     expect(h.feeds.length).toBe(h.count);
+
+    // A range in seconds covers its last second whole: an item sent at x.500 s is in [x, x].
+    const at = 1_600_000_000_500;
+    await api.admission.admitPayload(await sdkSend(CH, CORE_CHAIN_ID, addr(CH), { title: 'at x.5' }), {
+      receivedAt: at,
+    });
+    const second = new Promise<{ feeds: { payload: { data: { asub: string } } }[]; count: number }>((r) =>
+      d.once('historicalFeeds', r),
+    );
+    d.emit('historicalFeeds', { startTime: 1_600_000_000, endTime: 1_600_000_000, page: 1, pageSize: 50 });
+    expect((await second).feeds.map((f) => f.payload.data.asub)).toEqual(['at x.5']);
   });
 
   it('a socket without address or mode is disconnected', async () => {
