@@ -6,6 +6,7 @@ import { createApiServer, listen } from './api/server.js';
 import { createMultiChainIndexer, type MultiChainIndexer } from './chains/indexer.js';
 import type { NodeConfig } from './config/config.js';
 import { createIpfsClient } from './content/ipfs.js';
+import { createSubgraphClient } from './content/subgraph.js';
 import { type Admission, createAdmission, createBus } from './ingest/admission/index.js';
 import { createStoreChainSink } from './ingest/chain/sink.js';
 import { createChannelMetadataWorker } from './ingest/channel-metadata.js';
@@ -67,6 +68,14 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     logger,
     registry: metrics.registry,
   });
+  const subgraph = config.subgraph.url
+    ? createSubgraphClient({
+        baseUrl: config.subgraph.url,
+        timeoutMs: config.subgraph.timeoutMs,
+        logger,
+        registry: metrics.registry,
+      })
+    : null;
   const bus = createBus();
   const verifier = createVerifierPool({ logger, registry: metrics.registry });
   const admission = createAdmission({
@@ -75,6 +84,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     chains: config.chains,
     verifier,
     ...(config.ipfs.gateways.length ? { ipfs } : {}),
+    ...(subgraph ? { subgraph } : {}),
     bus,
     publicUrl: config.publicUrl,
     logger: logger.child({ component: 'admission' }),

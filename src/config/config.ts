@@ -33,5 +33,7 @@ export interface NodeConfig {
   disabledChains: { chainId: number; name: string; reason: string }[];
   indexer: { enabled: boolean };
   ipfs: { gateways: string[]; timeoutMs: number };
+  /** Where channels' subgraphs are queried (identity `3+graph:<id>+<n>`): `<url><subgraphId>`. None: type 3 refused. */
+  subgraph: { url?: string; timeoutMs: number };
   api: { maxPageSize: number; bodyLimitBytes: number; corsOrigins: string[] };
 }

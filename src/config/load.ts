@@ -96,6 +96,7 @@ function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
   if (env.PUSH_NODE_REDIS_URL) raw.redis = { url: env.PUSH_NODE_REDIS_URL };
   const gateways = listFromEnv(env.PUSH_NODE_IPFS_GATEWAYS);
   if (gateways) raw.ipfs = { gateways };
+  if (env.PUSH_NODE_SUBGRAPH_URL) raw.subgraph = { url: env.PUSH_NODE_SUBGRAPH_URL };
   const chains: Record<string, unknown>[] = [];
   for (const [name, value] of Object.entries(env)) {
     const m = /^PUSH_NODE_(RPC|WS)_(\d+)$/.exec(name);
@@ -152,6 +153,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
   const dataDirChoice = pick('dataDir');
   const database = { ...file.database, ...envCfg.database, ...over.database };
   const ipfs = { ...file.ipfs, ...envCfg.ipfs, ...over.ipfs };
+  const subgraph = { ...file.subgraph, ...envCfg.subgraph, ...over.subgraph };
   const api = { ...file.api, ...envCfg.api, ...over.api };
   const chainEntries = mergeChains(
     mergeChains(mergeChains(preset.chains, file.chains), envCfg.chains),
@@ -227,6 +229,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     disabledChains,
     indexer: { enabled: pick('indexer')?.enabled ?? true },
     ipfs: { gateways: ipfs.gateways ?? preset.ipfsGateways, timeoutMs: ipfs.timeoutMs ?? 10_000 },
+    subgraph: { ...(subgraph.url ? { url: subgraph.url } : {}), timeoutMs: subgraph.timeoutMs ?? 10_000 },
     api: {
       maxPageSize: api.maxPageSize ?? 100,
       bodyLimitBytes: api.bodyLimitBytes ?? 1024 * 1024,

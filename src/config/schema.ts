@@ -60,6 +60,12 @@ export const configFileSchema = z.strictObject({
       timeoutMs: positiveInt.optional(),
     })
     .optional(),
+  subgraph: z
+    .strictObject({
+      url: httpUrl.optional(),
+      timeoutMs: positiveInt.optional(),
+    })
+    .optional(),
   api: z
     .strictObject({
       maxPageSize: z.number().int().min(1).max(1000).optional(),

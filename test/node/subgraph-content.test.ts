@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { getAddress } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createNode, type PushNode } from '../../src/node.js';
+import { listChannelNotifications } from '../../src/store/repos/feeds.js';
+import { addr, CORE_CHAIN_ID, sdkSend, seedChannel } from '../admission/support.js';
+import { testTempDirs } from '../support/temp-dir.js';
+
+/**
+ * `subgraph.url` (or PUSH_NODE_SUBGRAPH_URL) gives the node a subgraph client: a payload whose identity is
+ * `3+graph:<id>+<n>` is resolved from `<url><id>` (a local GraphQL stand-in here) and filed.
+ */
+const tempDirs = testTempDirs('push-node-subgraph-');
+const CH = 1;
+const SUBGRAPH = 'org/channel-graph';
+let graph: Server;
+let asked: string[];
+let node: PushNode;
+
+beforeAll(async () => {
+  asked = [];
+  graph = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => {
+      raw += c;
+    });
+    req.on('end', () => {
+      asked.push(req.url ?? '');
+      const { query } = JSON.parse(raw) as { query: string };
+      const entity =
+        /(epnsPushNotifications|pushNotifications)\s*\(/.exec(query)?.[1] ?? 'epnsPushNotifications';
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          data: {
+            [entity]: [
+              {
+                id: '0x1',
+                notificationNumber: '4',
+                recipient: addr(CH),
+                notification: JSON.stringify({ title: 'from', body: 'the graph', subject: 'graph', type: 1 }),
+              },
+            ],
+          },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => graph.listen(0, '127.0.0.1', r));
+  const port = (graph.address() as AddressInfo).port;
+  const config = loadConfig({
+    env: {
+      PUSH_NODE_DATA_DIR: tempDirs.make(),
+      PUSH_NODE_PORT: '0',
+      PUSH_NODE_LOG_LEVEL: 'silent',
+      PUSH_NODE_SUBGRAPH_URL: `http://127.0.0.1:${port}/subgraphs/name/`,
+      // The core chain must be configured for its channels to send; nothing here reads it.
+      [`PUSH_NODE_RPC_${CORE_CHAIN_ID}`]: 'http://127.0.0.1:9',
+    },
+    overrides: { indexer: { enabled: false } },
+    cwd: '/tmp',
+  });
+  node = await createNode(config, { logger: pino({ level: 'silent' }) });
+  await seedChannel(node.store.db, CH, { subgraph: `60+${SUBGRAPH}` });
+  await node.start();
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await new Promise<void>((r) => graph?.close(() => r()));
+  tempDirs.removeAll();
+});
+
+describe('a node configured with a subgraph URL', () => {
+  it('admits a type-3 identity with the content its channel published on its subgraph', async () => {
+    const body = await sdkSend(CH, CORE_CHAIN_ID, getAddress(addr(CH)), {
+      identity: `3+graph:${SUBGRAPH}+4`,
+    });
+    const res = await fetch(`${node.url}/apis/v1/payloads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect({ status: res.status, body: res.status === 204 ? null : await res.text() }).toEqual({
+      status: 204,
+      body: null,
+    });
+    expect(asked[0]).toBe(`/subgraphs/name/${SUBGRAPH}`);
+    const sent = await listChannelNotifications(node.store.db, { channel: addr(CH), limit: 10 });
+    expect(sent.notifications.map((n) => n.message.notification.body)).toEqual(['the graph']);
+  });
+});
