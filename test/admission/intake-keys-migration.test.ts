@@ -1,40 +1,16 @@
-import { Migrator } from 'kysely';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../src/store/database.js';
-import { migrationProvider } from '../../src/store/migrations/index.js';
-import { freshSchemaName, TEST_DATABASE_URL } from '../support/store-backends.js';
+import { migrationBackends } from '../support/migration-backends.js';
 import { addr, CORE_ADMISSION_CHAIN, CORE_CHAIN_ID, sdkSend, seedChannel, testAdmission } from './support.js';
 
 /**
  * Migration 004: a payload admitted before it (its request stored twice: an `inputs` row and its notification row)
  * keeps its record — the recipient moves into the notification row — and its idempotency.
  */
-const backends = [
-  { name: 'sqlite', open: () => openDatabase({ sqlitePath: ':memory:' }) },
-  { name: 'postgres', open: () => openDatabase({ url: TEST_DATABASE_URL, schema: freshSchemaName() }) },
-];
-
-describe.each(backends)('migration 004-intake-keys on $name', ({ open }) => {
-  const opened: Database[] = [];
-  afterAll(async () => {
-    for (const d of opened.splice(0)) {
-      await d.close();
-      if (!d.schema) continue;
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${d.schema} CASCADE`).finally(() => client.end());
-    }
-  });
+describe.each(migrationBackends())('migration 004-intake-keys on $name', (backend) => {
+  afterAll(() => backend.cleanup());
 
   it('moves each payload request into its notification row and answers it again as a duplicate', async () => {
-    const database = await open();
-    opened.push(database);
-    const migrator = new Migrator({
-      db: database.db,
-      provider: migrationProvider({ dialect: database.dialect }),
-      ...(database.schema ? { migrationTableSchema: database.schema } : {}),
-    });
+    const { database, migrator } = await backend.open();
     expect((await migrator.migrateTo('003-feed-indexes')).error).toBeUndefined();
     await seedChannel(database.db, 1);
 

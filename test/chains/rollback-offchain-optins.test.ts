@@ -14,45 +14,10 @@ import { listUserFeed } from '../../src/store/repos/feeds.js';
 import { createWriter } from '../../src/store/writer.js';
 import { testBlockHash, testChainLog } from '../support/chain-log.js';
 import { testChannelRow } from '../support/channel-row.js';
+import { testNotificationRow } from '../support/notification-row.js';
 import { storeBackends } from '../support/store-backends.js';
 
 // Rows written directly, as the store tests beside the code do.
-interface NoteSpec {
-  id: number;
-  channel: string;
-  type?: number;
-  ts: number;
-}
-
-function noteRow(n: NoteSpec) {
-  return {
-    id: n.id,
-    input_key: `k${n.id}`,
-    channel: n.channel,
-    sender: `eip155:11155111:${n.channel}`,
-    delegate: null,
-    chain_id: 11155111,
-    source: 'ETH_TEST_SEPOLIA',
-    type: n.type ?? 1,
-    ts: n.ts,
-    identity: '2+{}',
-    recipient: null,
-    payload: JSON.stringify({
-      data: { type: n.type ?? 1, asub: `n${n.id}` },
-      notification: { title: `n${n.id}`, body: '' },
-    }),
-    recipients: null,
-    hidden: 0,
-    etime: null,
-    status: 'admitted' as const,
-    created_at: 0,
-    idx: null,
-    content_attempts: 0,
-    content_next_at: 0,
-    content_error: null,
-  };
-}
-
 async function seedChannels(store: Store, channels: string[]) {
   await store.db
     .insertInto('channels')
@@ -173,7 +138,7 @@ describe.each(storeBackends())('reorg rollback vs later off-chain opt-ins on $na
       await seedChannels(s, [C]);
       await s.db
         .insertInto('notifications')
-        .values(noteRow({ id: 1, channel: C, ts: at200 + 1000 }))
+        .values(testNotificationRow({ id: 1, channel: C, ts: at200 + 1000 }))
         .execute();
     }
     const pageB = await listUserFeed(b.db, { user: U, box: 'inbox', now: at200 + 5000 });

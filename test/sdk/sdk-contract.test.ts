@@ -16,154 +16,24 @@ import {
   PushAPI,
 } from '@pushprotocol/restapi';
 import { createSocketConnection, EVENTS } from '@pushprotocol/socket';
-import { Wallet } from 'ethers';
-import type { FastifyInstance } from 'fastify';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createIpfsGateway,
-  type Devnet,
-  type DevnetChainInfo,
-  devnetChain,
-  findFreePort,
-  type IpfsGateway,
-  type SeedResult,
-  seedDevnet,
-  startDevnet,
-} from '../../src/devnet/index.js';
-import type { Admission } from '../../src/ingest/admission/index.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
-import type { Realtime } from '../../src/realtime/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { testAdmission } from '../admission/support.js';
-import { logger, testPushApp } from '../api/fixtures.js';
-import { indexToHeads } from '../support/devnet-index.js';
-import { testTempDirs } from '../support/temp-dir.js';
-
-const ENV = CONSTANTS.ENV.LOCAL;
-const CORE = 11155111;
+import { caip, ENV, sdkNode, until } from './fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the SDK's config objects are untyped CommonJS.
 type Any = any;
 const require = createRequire(import.meta.url);
 
-/** Moves the SDK's LOCAL base URL (sdk-api-contract.md §1.1, option 2). */
-function pointSdkAt(origin: string) {
-  const restConfig = require('@pushprotocol/restapi/src/lib/config') as Any;
-  const socketConfig = require('@pushprotocol/socket/src/lib/config') as Any;
-  const old = restConfig.API_BASE_URL.local as string;
-  const base = `${origin}/apis`;
-  restConfig.API_BASE_URL.local = base;
-  for (const entry of Object.values(restConfig.default.local) as Any[]) {
-    if (entry.API_BASE_URL === old) entry.API_BASE_URL = base;
-  }
-  if (restConfig.CORE_CONFIG?.local) restConfig.CORE_CONFIG.local.API_BASE_URL = base;
-  socketConfig.API_URLS.local = origin;
-}
-
-let devnet: Devnet;
-let gateway: IpfsGateway;
-const tempDirs = testTempDirs('push-sdk-review-ipfs-');
-let seed: SeedResult;
-let store: Store;
-let app: FastifyInstance;
-let admission: Admission;
-let realtime: Realtime;
-let core: DevnetChainInfo;
-let alias: DevnetChainInfo;
-
-const wallet = (i: number) => new Wallet(devnet.accounts[i]!.privateKey);
-const address = (i: number) => getAddress(devnet.accounts[i]!.address);
-const caip = (a: string, chain = CORE) => `eip155:${chain}:${getAddress(a)}`;
-
-async function until<T>(get: () => T | undefined, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+// Names and tags as the seed's metadata has them; no port: a free one, with the SDK's LOCAL base URL moved there.
+const node = sdkNode({
+  tags: { alpha: ['devnet', 'defi'], beta: ['devnet'], gamma: ['devnet', 'multichain'] },
+  tempPrefix: 'push-sdk-review-ipfs-',
+});
+const { wallet, address, alpha, beta, gamma } = node;
 
 describe('review: the unmodified Push SDK against devnet + node (beyond test/sdk)', () => {
-  beforeAll(async () => {
-    devnet = await startDevnet({ logger });
-    gateway = await createIpfsGateway({ dir: tempDirs.make() });
-    core = devnetChain(devnet, 'core');
-    alias = devnetChain(devnet, 'alias');
-    seed = await seedDevnet(devnet, { ipfs: gateway, logger });
-    store = await openStore({ sqlitePath: ':memory:' });
-    await indexToHeads(createStoreChainSink({ store, coreChainId: CORE, logger }), [core, alias], {
-      logger,
-      finalityDepth: 0,
-    });
-    // As in test/sdk/sdk.test.ts: let the wall clock pass the chains' block time.
-    const heads = await Promise.all(
-      [core, alias].map(async (c) => {
-        const res = await fetch(c.rpcUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'eth_getBlockByNumber',
-            params: ['latest', false],
-          }),
-        });
-        return Number(((await res.json()) as { result: { timestamp: string } }).result.timestamp) * 1000;
-      }),
-    );
-    const wait = Math.max(...heads) + 1000 - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    // The metadata worker is not part of this test: names and tags as the seed's metadata has them.
-    const tags: Record<string, string[]> = {
-      alpha: ['devnet', 'defi'],
-      beta: ['devnet'],
-      gamma: ['devnet', 'multichain'],
-    };
-    for (const c of seed.channels) {
-      await store.db
-        .updateTable('channels')
-        .set({
-          name: `SDK ${c.key}`,
-          url: `https://${c.key}.example`,
-          tags: JSON.stringify(tags[c.key]),
-          metadata_status: 'ok',
-        })
-        .where('channel', '=', c.channel.toLowerCase())
-        .execute();
-    }
-    const fixture = testAdmission(store, {
-      coreChainId: CORE,
-      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
-    });
-    admission = fixture.admission;
-    const port = await findFreePort();
-    const origin = `http://localhost:${port}`;
-    ({ app, realtime } = testPushApp({
-      store,
-      bus: fixture.bus,
-      admission,
-      config: { coreChainId: CORE, publicUrl: origin, api: { maxPageSize: 100 } },
-    }));
-    await app.listen({ host: 'localhost', port });
-    pointSdkAt(origin);
-  }, 180_000);
-
-  afterAll(async () => {
-    await realtime?.close();
-    await app?.close();
-    await admission?.stop();
-    await store?.close();
-    await devnet?.stop();
-    await gateway?.close();
-    tempDirs.removeAll();
-  });
-
-  const alpha = () => seed.channels.find((c) => c.key === 'alpha')!;
-  const beta = () => seed.channels.find((c) => c.key === 'beta')!;
-  const gamma = () => seed.channels.find((c) => c.key === 'gamma')!;
+  beforeAll(() => node.start(), 180_000);
+  afterAll(() => node.close());
 
   // ---------------------------------------------------------------------------------------------------------------
   // §2.5 channel search, §2.6 channel list
@@ -713,7 +583,7 @@ describe('review: the unmodified Push SDK against devnet + node (beyond test/sdk
     );
     expect(sent).toMatch(/400/);
     // What such a request is answered, read directly: the code and the hint.
-    const res = await app.inject({
+    const res = await node.app.inject({
       method: 'POST',
       url: `/apis/v1/channels/${caip(alpha().channel)}/subscribe`,
       payload: {

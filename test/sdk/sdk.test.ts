@@ -5,128 +5,24 @@
  */
 import { CONSTANTS, PushAPI } from '@pushprotocol/restapi';
 import { createSocketConnection, EVENTS } from '@pushprotocol/socket';
-import { Wallet } from 'ethers';
-import type { FastifyInstance } from 'fastify';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createIpfsGateway,
-  type Devnet,
-  type DevnetChainInfo,
-  devnetChain,
-  type IpfsGateway,
-  type SeedResult,
-  seedDevnet,
-  startDevnet,
-} from '../../src/devnet/index.js';
-import type { Admission } from '../../src/ingest/admission/index.js';
-import { createStoreChainSink } from '../../src/ingest/chain/sink.js';
-import type { Realtime } from '../../src/realtime/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { testAdmission } from '../admission/support.js';
-import { logger, testPushApp } from '../api/fixtures.js';
-import { indexToHeads } from '../support/devnet-index.js';
-import { testTempDirs } from '../support/temp-dir.js';
+import { CORE, caip, ENV, sdkNode, until } from './fixture.js';
 
-const ENV = CONSTANTS.ENV.LOCAL;
-const CORE = 11155111;
-
-let devnet: Devnet;
-let gateway: IpfsGateway;
-const tempDirs = testTempDirs('push-sdk-ipfs-');
-let seed: SeedResult;
-let store: Store;
-let app: FastifyInstance;
-let admission: Admission;
-let realtime: Realtime;
-let core: DevnetChainInfo;
-let alias: DevnetChainInfo;
-
-const wallet = (i: number) => new Wallet(devnet.accounts[i]!.privateKey);
-const caip = (a: string, chain = CORE) => `eip155:${chain}:${getAddress(a)}`;
-
-async function until<T>(get: () => T | undefined, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const node = sdkNode({ port: 4000 });
+const { wallet, alpha, beta, gamma } = node;
 
 describe('the unmodified Push SDK against devnet + node on localhost:4000', () => {
-  beforeAll(async () => {
-    devnet = await startDevnet({ logger });
-    gateway = await createIpfsGateway({ dir: tempDirs.make() });
-    core = devnetChain(devnet, 'core');
-    alias = devnetChain(devnet, 'alias');
-    seed = await seedDevnet(devnet, { ipfs: gateway, logger });
-    store = await openStore({ sqlitePath: ':memory:' });
-    await indexToHeads(createStoreChainSink({ store, coreChainId: CORE, logger }), [core, alias], {
-      logger,
-      finalityDepth: 0,
-    });
-    // Hardhat gives every block a later second than the last, so a fast seed leaves block time ahead of the wall
-    // clock; off-chain sends are stamped with receipt time, and an opt-in counts from its block time. Let the wall
-    // clock catch up, or a broadcast sent now would predate the seeded opt-ins.
-    const heads = await Promise.all(
-      [core, alias].map(async (c) => {
-        const res = await fetch(c.rpcUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'eth_getBlockByNumber',
-            params: ['latest', false],
-          }),
-        });
-        return Number(((await res.json()) as { result: { timestamp: string } }).result.timestamp) * 1000;
-      }),
-    );
-    const wait = Math.max(...heads) + 1000 - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    // The metadata worker is not part of this test: give the channels their names directly.
-    for (const c of seed.channels) {
-      await store.db
-        .updateTable('channels')
-        .set({ name: `SDK ${c.key}`, url: `https://${c.key}.example`, metadata_status: 'ok' })
-        .where('channel', '=', c.channel.toLowerCase())
-        .execute();
-    }
-    const fixture = testAdmission(store, {
-      coreChainId: CORE,
-      chains: [core, alias].map((c) => ({ chainId: c.chainId, comm: c.comm, rpcUrls: [c.rpcUrl] })),
-    });
-    admission = fixture.admission;
-    ({ app, realtime } = testPushApp({
-      store,
-      bus: fixture.bus,
-      admission,
-      config: { coreChainId: CORE, publicUrl: 'http://localhost:4000', api: { maxPageSize: 100 } },
-    }));
-    await app.listen({ host: 'localhost', port: 4000 });
-  }, 180_000);
-
-  afterAll(async () => {
-    await realtime?.close();
-    await app?.close();
-    await admission?.stop();
-    await store?.close();
-    await devnet?.stop();
-    await gateway?.close();
-    tempDirs.removeAll();
-  });
-
-  const alpha = () => seed.channels.find((c) => c.key === 'alpha')!;
-  const beta = () => seed.channels.find((c) => c.key === 'beta')!;
-  const gamma = () => seed.channels.find((c) => c.key === 'gamma')!;
+  beforeAll(() => node.start(), 180_000);
+  afterAll(() => node.close());
 
   it('PushAPI.initialize works with a signer (EIP-712 mode) and read-only', async () => {
     const user = await PushAPI.initialize(wallet(15), { env: ENV });
-    expect(user.account).toBe(getAddress(devnet.accounts[15]!.address));
-    const ro = await PushAPI.initialize(null as never, { env: ENV, account: devnet.accounts[16]!.address });
+    expect(user.account).toBe(getAddress(node.devnet.accounts[15]!.address));
+    const ro = await PushAPI.initialize(null as never, {
+      env: ENV,
+      account: node.devnet.accounts[16]!.address,
+    });
     expect(ro.readmode()).toBe(true);
     const subs = await ro.notification.subscriptions();
     expect(subs).toEqual([]);
@@ -167,10 +63,10 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
     const owner = await PushAPI.initialize(wallet(beta().ownerIndex), { env: ENV });
     const all = await owner.channel.subscribers(); // no page: the legacy POST /channels/_get_subscribers
     // `_getSubscribers` resolves the `subscribers` array itself.
-    expect(all).toContain(devnet.accounts[15]!.address.toLowerCase());
+    expect(all).toContain(node.devnet.accounts[15]!.address.toLowerCase());
     const paged = await owner.channel.subscribers({ page: 1, limit: 10 });
     expect((paged as { subscribers: string[] }).subscribers).toContain(
-      devnet.accounts[15]!.address.toLowerCase(),
+      node.devnet.accounts[15]!.address.toLowerCase(),
     );
 
     const u = await user.notification.unsubscribe(caip(beta().channel));
@@ -185,13 +81,16 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
     const stranger = await PushAPI.initialize(wallet(17), { env: ENV });
     const r1 = await owner.channel.send(['*'], { notification: { title: 'B1', body: 'broadcast' } });
     expect(r1.status).toBe(204);
-    const r2 = await owner.channel.send([devnet.accounts[17]!.address], {
+    const r2 = await owner.channel.send([node.devnet.accounts[17]!.address], {
       notification: { title: 'T1', body: 'targeted' },
     });
     expect(r2.status).toBe(204);
-    const r3 = await owner.channel.send([devnet.accounts[5]!.address, devnet.accounts[17]!.address], {
-      notification: { title: 'S1', body: 'subset' },
-    });
+    const r3 = await owner.channel.send(
+      [node.devnet.accounts[5]!.address, node.devnet.accounts[17]!.address],
+      {
+        notification: { title: 'S1', body: 'subset' },
+      },
+    );
     expect(r3.status).toBe(204);
 
     const inbox = await sub.notification.list('INBOX', { page: 1, limit: 20 });
@@ -216,7 +115,7 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
     expect(res.status).toBe(204);
     const delegates = await delegate.channel.delegate.get({ channel: caip(beta().channel) });
     expect(delegates.map((d: string) => d.toLowerCase())).toContain(
-      devnet.accounts[4]!.address.toLowerCase(),
+      node.devnet.accounts[4]!.address.toLowerCase(),
     );
     const sub = await PushAPI.initialize(wallet(5), { env: ENV });
     const inbox = await sub.notification.list('INBOX', { page: 1, limit: 20 });
@@ -249,7 +148,7 @@ describe('the unmodified Push SDK against devnet + node on localhost:4000', () =
     await stream.connect();
 
     const sdkSocket = createSocketConnection({
-      user: caip(devnet.accounts[6]!.address),
+      user: caip(node.devnet.accounts[6]!.address),
       env: ENV as never,
       socketType: 'notification',
       socketOptions: { autoConnect: true, reconnectionAttempts: 1 },

@@ -1,35 +1,11 @@
-import { Migrator } from 'kysely';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshSchemaName, TEST_DATABASE_URL } from '../../../test/support/store-backends.js';
-import { type Database, openDatabase } from '../database.js';
-import { migrationProvider } from './index.js';
+import { migrationBackends } from '../../../test/support/migration-backends.js';
 
-const backends = [
-  { name: 'sqlite', open: () => openDatabase({ sqlitePath: ':memory:' }) },
-  { name: 'postgres', open: () => openDatabase({ url: TEST_DATABASE_URL, schema: freshSchemaName() }) },
-];
-
-describe.each(backends)('migration 007-subscription-event-origin on $name', ({ open }) => {
-  const opened: Database[] = [];
-  afterAll(async () => {
-    for (const d of opened.splice(0)) {
-      await d.close();
-      if (!d.schema) continue;
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${d.schema} CASCADE`).finally(() => client.end());
-    }
-  });
+describe.each(migrationBackends())('migration 007-subscription-event-origin on $name', (backend) => {
+  afterAll(() => backend.cleanup());
 
   it("gives each pair's current command the origin its subscriptions row recorded", async () => {
-    const database = await open();
-    opened.push(database);
-    const migrator = new Migrator({
-      db: database.db,
-      provider: migrationProvider({ dialect: database.dialect }),
-      ...(database.schema ? { migrationTableSchema: database.schema } : {}),
-    });
+    const { database, migrator } = await backend.open();
     expect((await migrator.migrateTo('006-input-refusals')).error).toBeUndefined();
     const db = database.db;
     const event = (subscriber: string, ts: number, subscribed: number) => ({

@@ -1,18 +1,16 @@
-import { Migrator, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrationBackends } from '../../../test/support/migration-backends.js';
 import { seededRandom } from '../../../test/support/seeded-random.js';
-import { freshSchemaName, storeBackends, TEST_DATABASE_URL } from '../../../test/support/store-backends.js';
+import { storeBackends } from '../../../test/support/store-backends.js';
 import {
   applySubscription,
   applySubscriptionsBulk,
   rederiveSubscriptions,
   type SubscriptionCommand,
 } from '../../ingest/subscriptions.js';
-import { type Database, openDatabase } from '../database.js';
 import type { Store } from '../index.js';
 import { createWriter, rollbackJournal } from '../writer.js';
-import { migrationProvider } from './index.js';
 
 const CHANNELS = ['0xc1', '0xc2', '0xc3'];
 const USERS = Array.from({ length: 12 }, (_, i) => `0xa${i}`);
@@ -91,29 +89,11 @@ describe.each(storeBackends())('channel_subscriber_counts on $name', (backend) =
   });
 });
 
-describe.each([
-  { name: 'sqlite', open: () => openDatabase({ sqlitePath: ':memory:' }) },
-  { name: 'postgres', open: () => openDatabase({ url: TEST_DATABASE_URL, schema: freshSchemaName() }) },
-])('migration 008-subscriber-counts on $name', ({ open }) => {
-  const opened: Database[] = [];
-  afterAll(async () => {
-    for (const d of opened.splice(0)) {
-      await d.close();
-      if (!d.schema) continue;
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${d.schema} CASCADE`).finally(() => client.end());
-    }
-  });
+describe.each(migrationBackends())('migration 008-subscriber-counts on $name', (backend) => {
+  afterAll(() => backend.cleanup());
 
   it('counts the subscribers a store already holds', async () => {
-    const database = await open();
-    opened.push(database);
-    const migrator = new Migrator({
-      db: database.db,
-      provider: migrationProvider({ dialect: database.dialect }),
-      ...(database.schema ? { migrationTableSchema: database.schema } : {}),
-    });
+    const { database, migrator } = await backend.open();
     expect((await migrator.migrateTo('007-subscription-event-origin')).error).toBeUndefined();
     const row = (channel: string, subscriber: string, subscribed: number) => ({
       channel,

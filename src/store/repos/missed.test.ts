@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testChannelRow } from '../../../test/support/channel-row.js';
+import { testNotificationRow } from '../../../test/support/notification-row.js';
 import { seededRandom } from '../../../test/support/seeded-random.js';
 import { storeBackends } from '../../../test/support/store-backends.js';
 import type { Store } from '../index.js';
@@ -70,35 +71,20 @@ async function load(store: Store, data: Data) {
     await db
       .insertInto('notifications')
       .values(
-        data.notifications.slice(i, i + 500).map((n) => ({
-          id: n.id,
-          input_key: `k${n.id}`,
-          channel: n.channel,
-          sender: `eip155:11155111:${n.channel}`,
-          delegate: null,
-          chain_id: 11155111,
-          source: 'ETH_TEST_SEPOLIA',
-          type: n.type,
-          ts: n.ts,
-          identity: '2+{}',
-          recipient: null,
-          payload:
-            n.payload === false
-              ? null
-              : JSON.stringify({
-                  data: { type: n.type, asub: `n${n.id}` },
-                  notification: { title: '', body: '' },
-                }),
-          recipients: null,
-          hidden: n.hidden ?? 0,
-          etime: n.etime ?? null,
-          status: n.status ?? 'admitted',
-          created_at: n.ts,
-          idx: n.idx ?? null,
-          content_attempts: 0,
-          content_next_at: 0,
-          content_error: null,
-        })),
+        data.notifications.slice(i, i + 500).map((n) =>
+          testNotificationRow({
+            id: n.id,
+            channel: n.channel,
+            type: n.type,
+            ts: n.ts,
+            ...(n.payload === false ? { payload: null } : {}),
+            hidden: n.hidden ?? 0,
+            etime: n.etime ?? null,
+            status: n.status ?? 'admitted',
+            created_at: n.ts,
+            idx: n.idx ?? null,
+          }),
+        ),
       )
       .execute();
   }
