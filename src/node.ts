@@ -87,6 +87,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     ...(subgraph ? { subgraph } : {}),
     bus,
     publicUrl: config.publicUrl,
+    limits: config.admission,
     logger: logger.child({ component: 'admission' }),
     registry: metrics.registry,
   });

@@ -21,6 +21,8 @@ export function createApiServer({ config, logger, metrics }: ApiServerDeps): Fas
     // Per-request logs would dominate the log and the intake's CPU: requests are counted in metrics instead.
     loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: config.api.bodyLimitBytes,
+    // The client IP the per-IP rate limit counts: behind a proxy, the one it forwards (when trusted).
+    trustProxy: config.api.trustProxy,
     // The SDK calls `/v1/payloads/`, `/v1/channels/search/` and `/v2/users/?caip10=` with trailing slashes.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // In-flight requests finish on close; new connections are refused.

@@ -35,5 +35,17 @@ export interface NodeConfig {
   ipfs: { gateways: string[]; timeoutMs: number };
   /** Where channels' subgraphs are queried (identity `3+graph:<id>+<n>`): `<url><subgraphId>`. None: type 3 refused. */
   subgraph: { url?: string; timeoutMs: number };
-  api: { maxPageSize: number; bodyLimitBytes: number; corsOrigins: string[] };
+  api: {
+    maxPageSize: number;
+    bodyLimitBytes: number;
+    corsOrigins: string[];
+    /** Fastify's trustProxy: which X-Forwarded-For to believe for the client IP (per-IP rate limit). */
+    trustProxy: boolean | string[];
+  };
+  /** Admission limits the operator set (absent: admission's defaults); a null bucket turns that rate limit off. */
+  admission: {
+    maxIdentityBytes?: number;
+    perIp?: { capacity: number; refillPerSecond: number } | null;
+    perChannel?: { capacity: number; refillPerSecond: number } | null;
+  };
 }

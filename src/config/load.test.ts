@@ -119,6 +119,30 @@ describe('loadConfig', () => {
   });
 });
 
+describe('admission and proxy settings', () => {
+  it('keeps what the operator set (null turns a rate limit off) and leaves the rest to admission', () => {
+    const cfg = loadConfig({
+      env: {},
+      cwd: '/tmp',
+      overrides: {
+        admission: { perIp: null, perChannel: { capacity: 5, refillPerSecond: 1 } },
+        api: { trustProxy: ['10.0.0.0/8'] },
+      },
+    });
+    expect(cfg.admission).toEqual({ perIp: null, perChannel: { capacity: 5, refillPerSecond: 1 } });
+    expect(cfg.api.trustProxy).toEqual(['10.0.0.0/8']);
+    const defaults = loadConfig({ env: {}, cwd: '/tmp' });
+    expect(defaults.admission).toEqual({});
+    expect(defaults.api.trustProxy).toBe(false);
+  });
+
+  it('refuses a bucket without its refill rate, naming the field', () => {
+    expect(() =>
+      loadConfig({ env: {}, cwd: '/tmp', overrides: { admission: { perIp: { capacity: 5 } as never } } }),
+    ).toThrow(/admission\.perIp/);
+  });
+});
+
 describe('publicUrl default', () => {
   it('is a valid URL when the node listens on an IPv6 address', () => {
     // schema.ts accepts any non-empty host; the default publicUrl is `http://${host}:${port}`, which for '::1' or

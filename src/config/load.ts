@@ -155,6 +155,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
   const ipfs = { ...file.ipfs, ...envCfg.ipfs, ...over.ipfs };
   const subgraph = { ...file.subgraph, ...envCfg.subgraph, ...over.subgraph };
   const api = { ...file.api, ...envCfg.api, ...over.api };
+  const admission = { ...file.admission, ...envCfg.admission, ...over.admission };
   const chainEntries = mergeChains(
     mergeChains(mergeChains(preset.chains, file.chains), envCfg.chains),
     over.chains,
@@ -234,6 +235,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
       maxPageSize: api.maxPageSize ?? 100,
       bodyLimitBytes: api.bodyLimitBytes ?? 1024 * 1024,
       corsOrigins: api.corsOrigins ?? ['*'],
+      trustProxy: api.trustProxy ?? false,
     },
+    admission: Object.fromEntries(Object.entries(admission).filter(([, v]) => v !== undefined)),
   };
 }

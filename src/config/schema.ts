@@ -4,6 +4,8 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 2
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL');
 const wsUrl = z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL');
 const positiveInt = z.number().int().positive();
+/** A token bucket: `capacity` requests at once, `refillPerSecond` sustained. */
+const bucket = z.strictObject({ capacity: positiveInt, refillPerSecond: z.number().positive() });
 
 /** One chain entry of the config file: overrides the preset's entry with the same chainId, or adds a chain. */
 export const chainConfigSchema = z.strictObject({
@@ -76,6 +78,20 @@ export const configFileSchema = z.strictObject({
         .max(50 * 1024 * 1024)
         .optional(),
       corsOrigins: z.array(z.string()).optional(),
+      // Behind a reverse proxy: whose X-Forwarded-For to believe (true: any; or the proxies' addresses/CIDRs).
+      trustProxy: z.union([z.boolean(), z.array(z.string().min(1))]).optional(),
+    })
+    .optional(),
+  admission: z
+    .strictObject({
+      maxIdentityBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(10 * 1024 * 1024)
+        .optional(),
+      perIp: bucket.nullable().optional(),
+      perChannel: bucket.nullable().optional(),
     })
     .optional(),
 });

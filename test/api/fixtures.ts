@@ -22,7 +22,7 @@ export const addr = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 export const testConfig = {
   coreChainId: CORE,
   publicUrl: 'http://node.test',
-  api: { maxPageSize: 25, bodyLimitBytes: 1024 * 1024, corsOrigins: ['*'] },
+  api: { maxPageSize: 25, bodyLimitBytes: 1024 * 1024, corsOrigins: ['*'], trustProxy: false },
 };
 
 export function testServer(): FastifyInstance {

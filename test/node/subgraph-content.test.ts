@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { createNode, type PushNode } from '../../src/node.js';
+import type { PushNode } from '../../src/node.js';
 import { listChannelNotifications } from '../../src/store/repos/feeds.js';
 import { addr, CORE_CHAIN_ID, sdkSend, seedChannel } from '../admission/support.js';
 import { testTempDirs } from '../support/temp-dir.js';
+import { startTestNode } from './support.js';
 
 /**
  * `subgraph.url` (or PUSH_NODE_SUBGRAPH_URL) gives the node a subgraph client: a payload whose identity is
@@ -51,21 +50,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => graph.listen(0, '127.0.0.1', r));
   const port = (graph.address() as AddressInfo).port;
-  const config = loadConfig({
-    env: {
-      PUSH_NODE_DATA_DIR: tempDirs.make(),
-      PUSH_NODE_PORT: '0',
-      PUSH_NODE_LOG_LEVEL: 'silent',
-      PUSH_NODE_SUBGRAPH_URL: `http://127.0.0.1:${port}/subgraphs/name/`,
-      // The core chain must be configured for its channels to send; nothing here reads it.
-      [`PUSH_NODE_RPC_${CORE_CHAIN_ID}`]: 'http://127.0.0.1:9',
-    },
-    overrides: { indexer: { enabled: false } },
-    cwd: '/tmp',
+  node = await startTestNode(tempDirs.make(), {
+    PUSH_NODE_SUBGRAPH_URL: `http://127.0.0.1:${port}/subgraphs/name/`,
   });
-  node = await createNode(config, { logger: pino({ level: 'silent' }) });
   await seedChannel(node.store.db, CH, { subgraph: `60+${SUBGRAPH}` });
-  await node.start();
 });
 
 afterAll(async () => {
