@@ -29,10 +29,28 @@ export function toPushError(err: unknown): PushError {
   return pushError('PUSH_ERR_INTERNAL', 'Internal error', { cause: err });
 }
 
+/**
+ * Whether a 5xx answer is one the node gives on purpose (a PushError with a code of its own, e.g. 501 for an API this
+ * node does not implement, 503 while shutting down or while a dependency is unavailable): the request was handled as
+ * designed, so it gets one line without a stack. Anything else (not a PushError, or PUSH_ERR_INTERNAL) is a bug.
+ */
+export function isExpectedServerError(err: unknown): boolean {
+  return isPushError(err) && err.code !== 'PUSH_ERR_INTERNAL';
+}
+
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = toPushError(err);
-    if (e.status >= 500) logger.error({ err, url: req.url, method: req.method }, 'request failed');
+    if (e.status >= 500) {
+      if (!isExpectedServerError(err)) {
+        logger.error({ err, url: req.url, method: req.method }, 'request failed');
+      } else {
+        // 501 (an SDK call this node answers "unsupported" by design) is routine; an unavailable dependency is not.
+        const line = { code: e.code, status: e.status, url: req.url, method: req.method, reason: e.message };
+        if (e.status === 501) logger.info(line, 'request refused: not supported by this node');
+        else logger.warn(line, 'request failed');
+      }
+    }
     if (e.code === 'PUSH_ERR_RATE_LIMITED' && typeof e.details?.retryAfterSeconds === 'number') {
       reply.header('Retry-After', String(e.details.retryAfterSeconds));
     }

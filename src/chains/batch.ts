@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { pushError } from '../errors.js';
 import type { LogDecoder } from './decode.js';
 import { hexToNumber } from './decode.js';
+import { unbound } from './log.js';
 import type { ChainMetrics } from './metrics.js';
 import type { BlockRef, ChainLog, RawLog } from './types.js';
 
@@ -62,7 +63,13 @@ export function decodeLogs(args: {
       // Skipping beats halting the chain forever on one malformed log; it is counted and logged loudly.
       undecodable++;
       logger.warn(
-        { chainId: args.chainId, block: n, tx: r.transactionHash, logIndex: r.logIndex, reason: d.reason },
+        {
+          ...unbound(logger, { chainId: args.chainId }),
+          block: n,
+          tx: r.transactionHash,
+          logIndex: r.logIndex,
+          reason: d.reason,
+        },
         'skipping an undecodable log',
       );
     }

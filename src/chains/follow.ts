@@ -5,6 +5,7 @@ import { countEvents, decodeLogs } from './batch.js';
 import type { BlockCache } from './block-cache.js';
 import { hexToNumber, type LogDecoder } from './decode.js';
 import type { LogFetcher } from './get-logs.js';
+import { partLogger } from './log.js';
 import type { ChainMetrics } from './metrics.js';
 import { abortError, type RpcClient } from './rpc.js';
 import type { BlockRef, ChainSink, RawLog } from './types.js';
@@ -25,6 +26,11 @@ function withoutBloom(b: BlockRef): BlockRef {
  * it does not have yet and reports a lower head. A missing block is never evidence of a reorg: only a block the
  * endpoint has, with another hash than ours, is. Behind, the follower waits for the endpoint (or the next one).
  */
+
+/** How to recover from PUSH_ERR_REORG_TOO_DEEP (and from a chain reset under the store, which turns into it). */
+export const RESET_OR_DEEPER =
+  'If the chain was reset (e.g. the devnet was restarted), start the node with a fresh data dir (dataDir) or an ' +
+  'empty database; otherwise raise finalityDepth for this chain and re-index it from a block below the reorg';
 
 /** The last finalised blocks of a catch-up whose headers the backfill reads, to check blooms against the logs. */
 const GUARDED_TAIL = 32;
@@ -54,11 +60,17 @@ export interface Follower {
   synced(): number;
   /** Applies everything up to `head`, handling reorgs on the way. */
   syncTo(head: number, signal: AbortSignal): Promise<void>;
+  /**
+   * An applied block that proves `head` is of another chain than the one in the sink (the chain was reset under the
+   * store, e.g. a devnet restarted): a block above the head yet older than it. On one chain no block is older than a
+   * block below it, so an endpoint that is merely behind never gives one. Null when there is no such proof.
+   */
+  contradictedBy(head: BlockRef): BlockRef | null;
 }
 
 export function createFollower(deps: FollowerDeps): Follower {
   const { chainId, rpc, fetcher, decoder, blocks, sink, logger, metrics } = deps;
-  const log = logger.child({ chainId, component: 'follow' });
+  const log = partLogger(logger, 'follow', { chainId });
   const chainLabel = String(chainId);
 
   // Mirrors the sink's cursor. Invariant: `recent` holds, ascending and without gaps, every applied block from the
@@ -109,7 +121,7 @@ export function createFollower(deps: FollowerDeps): Follower {
         'PUSH_ERR_REORG_TOO_DEEP',
         `chain ${chainId}: no block of the unfinalised window ${lowest ?? '?'}..${synced} is canonical any more`,
         {
-          hint: 'Raise finalityDepth for this chain, then re-index it from a block below the reorg',
+          hint: RESET_OR_DEEPER,
           details: { chainId, synced, windowFrom: lowest, finalityDepth: deps.finalityDepth },
         },
       );
@@ -338,5 +350,12 @@ export function createFollower(deps: FollowerDeps): Follower {
     );
   }
 
-  return { load, synced: () => synced, syncTo };
+  function contradictedBy(head: BlockRef): BlockRef | null {
+    for (let i = recent.length - 1; i >= 0 && recent[i]!.number > head.number; i--) {
+      if (recent[i]!.timestamp < head.timestamp) return recent[i]!;
+    }
+    return null;
+  }
+
+  return { load, synced: () => synced, syncTo, contradictedBy };
 }

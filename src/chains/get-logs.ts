@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { isPushError, pushError } from '../errors.js';
 import { createBloomFilter } from './bloom.js';
+import { partLogger } from './log.js';
 import type { ChainMetrics } from './metrics.js';
 import { checkLogs, type RequestOptions, type RpcClient } from './rpc.js';
 import type { RangeHint } from './rpc-errors.js';
@@ -51,7 +52,7 @@ const CEILING_MEMORY = 32;
 
 export function createLogFetcher(options: LogFetcherOptions): LogFetcher {
   const { rpc, addresses, topics, logger = pino({ level: 'silent' }), metrics } = options;
-  const log = logger.child({ chainId: rpc.chainId, component: 'get-logs' });
+  const log = partLogger(logger, 'get-logs', { chainId: rpc.chainId });
   const configuredMax = Math.max(1, options.maxRange ?? 10_000);
   let targetLogs = Math.max(1, options.targetLogs ?? 5_000);
   // Invariant: 1 <= size <= limit() at all times.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { getWebSocketRpcClient } from 'viem/utils';
+import { partLogger } from './log.js';
 import type { RpcClient } from './rpc.js';
 
 /**
@@ -101,7 +102,7 @@ function hostOf(url: string): string {
 
 export function createHeadWatcher(options: HeadWatcherOptions): HeadWatcher {
   const { chainId, rpc, wsUrls, blockTimeMs, logger } = options;
-  const log = logger.child({ chainId, component: 'heads' });
+  const log = partLogger(logger, 'heads', { chainId });
   const pollMs = options.pollMs ?? Math.min(4_000, Math.max(250, Math.floor(blockTimeMs / 2)));
   const safetyPollMs = Math.max(pollMs, Math.min(30_000, blockTimeMs * 4));
   const wsFreshMs = Math.max(2_000, blockTimeMs * 3);

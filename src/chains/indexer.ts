@@ -4,13 +4,14 @@ import { type ErrorCode, isPushError, pushError } from '../errors.js';
 import { indexedTopics } from './abi.js';
 import { createBlockCache } from './block-cache.js';
 import { createLogDecoder } from './decode.js';
-import { createFollower } from './follow.js';
+import { createFollower, RESET_OR_DEEPER } from './follow.js';
 import { createLogFetcher } from './get-logs.js';
 import { createHeadWatcher } from './heads.js';
+import { childLogger } from './log.js';
 import { type ChainMetrics, chainMetrics } from './metrics.js';
 import { createProgressBoard, type ProgressBoard, type ProgressMode } from './progress.js';
 import { createRpcClient, type RpcClient, type RpcClientOptions } from './rpc.js';
-import type { ChainAdapter, ChainSink, ChainSpec, ChainStatus, Hex } from './types.js';
+import type { BlockRef, ChainAdapter, ChainSink, ChainSpec, ChainStatus, Hex } from './types.js';
 
 /**
  * One chain's indexer: backfill from the cursor (or the start block) to the finalised head, then follow the head.
@@ -70,7 +71,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
   const { spec, sink } = options;
-  const logger = (options.logger ?? pino({ level: 'silent' })).child({
+  const logger = childLogger(options.logger ?? pino({ level: 'silent' }), {
     chainId: spec.chainId,
     chain: spec.name,
   });
@@ -109,6 +110,8 @@ export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
   let fatal: unknown;
   let loaded = false;
   let healthy = false;
+  // The head seen is of another chain than the store's (reset under it): unhealthy until that changes.
+  let reset: { head: number; synced: number; proof: number; logged: boolean } | null = null;
   let catchUp: { from: number; to: number; startedAt: number; shown: boolean } | null = null;
   const controller = new AbortController();
   let loopDone: Promise<void> | null = null;
@@ -179,8 +182,18 @@ export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
     const last = w?.lastAdvanceAt() ?? null;
     const now = Date.now();
     const next =
-      (phase === 'backfill' || phase === 'live') && !error && last !== null && now - last <= staleAfterMs;
-    if (next !== healthy) {
+      (phase === 'backfill' || phase === 'live') &&
+      !error &&
+      !reset &&
+      last !== null &&
+      now - last <= staleAfterMs;
+    if (reset && !reset.logged) {
+      reset.logged = true;
+      logger.warn(
+        { head: reset.head, synced: reset.synced, code: 'PUSH_ERR_REORG_TOO_DEEP', hint: RESET_OR_DEEPER },
+        resetMessage(reset),
+      );
+    } else if (next !== healthy) {
       if (next) logger.info('chain healthy');
       else
         logger.warn(
@@ -190,6 +203,30 @@ export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
     }
     healthy = next;
     metrics?.healthy.set({ chain_id: chainLabel }, healthy ? 1 : 0);
+  }
+
+  function resetMessage(r: NonNullable<typeof reset>): string {
+    return (
+      `chain unhealthy: its head ${r.head} is below the last indexed block ${r.synced} yet newer than indexed block ` +
+      `${r.proof}, so the RPC serves another chain than the one indexed: the chain was reset under the store ` +
+      '(e.g. the devnet was restarted)'
+    );
+  }
+
+  /** Notes whether the head just read is of another chain than the store's (see Follower.contradictedBy). */
+  function checkReset(head: BlockRef) {
+    const proof = follower.contradictedBy(head);
+    if (!proof) {
+      if (reset) logger.info({ head: head.number }, 'the RPC serves the indexed chain again');
+      reset = null;
+      return;
+    }
+    const seen = { head: head.number, synced: follower.synced(), proof: proof.number };
+    if (reset) Object.assign(reset, seen);
+    else {
+      reset = { ...seen, logged: false };
+      computeHealth();
+    }
   }
 
   async function loop(startGate: { resolve: () => void; reject: (e: unknown) => void }) {
@@ -212,6 +249,7 @@ export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
         const head = await rpc.getBlock('latest', { signal });
         if (!head) throw pushError('PUSH_ERR_RPC_ERROR', 'the RPC endpoint has no latest block');
         w.observe({ number: head.number, hash: head.hash });
+        checkReset(head);
         const seenSeq = w.seq();
         openGate();
         if (phase === 'starting') phase = 'live';
@@ -324,6 +362,7 @@ export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
       };
       if (liveWatcher) s.headSource = liveWatcher.wsSubscribed() ? 'websocket' : 'polling';
       if (error) s.error = { ...error };
+      else if (reset) s.error = { code: 'PUSH_ERR_REORG_TOO_DEEP', message: resetMessage(reset) };
       return s;
     },
     async whenSynced(block) {

@@ -12,7 +12,8 @@ export interface ChainMetrics {
   reorgDepth: Histogram<'chain_id'>;
   healthy: Gauge<'chain_id'>;
   errors: Counter<'chain_id' | 'code'>;
-  rpcRequests: Counter<'chain_id' | 'method' | 'outcome'>;
+  /** `endpoint` is the RPC URL's origin (scheme://host[:port], never its path or query): one per configured URL. */
+  rpcRequests: Counter<'chain_id' | 'method' | 'outcome' | 'endpoint'>;
   rpcDuration: Histogram<'chain_id' | 'method'>;
   rpcFailovers: Counter<'chain_id'>;
   getLogsRange: Gauge<'chain_id'>;
@@ -89,8 +90,8 @@ export function chainMetrics(registry: Registry): ChainMetrics {
     }),
     rpcRequests: new Counter({
       name: 'push_node_rpc_requests_total',
-      help: 'JSON-RPC attempts by method and outcome',
-      labelNames: ['chain_id', 'method', 'outcome'],
+      help: 'JSON-RPC attempts by method, outcome and endpoint (the RPC URL origin)',
+      labelNames: ['chain_id', 'method', 'outcome', 'endpoint'],
       registers,
     }),
     rpcDuration: new Histogram({

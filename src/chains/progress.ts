@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { unbound } from './log.js';
 
 /**
  * Backfill progress for people: one terminal line for all chains (redrawn in place) when stdout is a TTY, otherwise
@@ -92,7 +93,7 @@ export function createProgressBoard(options: ProgressBoardOptions): ProgressBoar
     const s = summarize(p, now());
     options.logger.info(
       {
-        chainId: p.chainId,
+        ...unbound(options.logger, { chainId: p.chainId, chain: p.name }),
         blocksDone: s.done,
         blocksTotal: s.total,
         events: p.events,

@@ -7,6 +7,7 @@ import { isPushError } from '../errors.js';
 import { chainMetrics } from './metrics.js';
 import { createRpcClient } from './rpc.js';
 import { deployTestEmitters, type TestEmitters } from './testing/emitters.js';
+import { captureLogs } from './testing/log-capture.js';
 
 const CHAIN_ID = 31337;
 let chain: DevChain;
@@ -197,6 +198,123 @@ describe('createRpcClient', () => {
         'PUSH_ERR_RPC_RANGE_TOO_LARGE',
       );
       expect(isPushError(big) && big.details).toMatchObject({ responseTooLarge: true });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('RPC endpoint state in logs and metrics', () => {
+  it('logs one warn (origin only, never the API key) when a URL among several is dead, and labels the metric by origin', async () => {
+    const deadPort = await findFreePort();
+    const registry = new Registry();
+    const logs = captureLogs('debug');
+    // Providers put API keys in the path or the query.
+    const dead = `http://127.0.0.1:${deadPort}/v3/SECRETKEY123?apikey=SECRETQUERY456`;
+    const rpc = createRpcClient({
+      chainId: CHAIN_ID,
+      urls: [dead, `${chain.rpcUrl}/v2/LIVEKEY789`],
+      metrics: chainMetrics(registry),
+      logger: logs.logger,
+      ...fast,
+    });
+    for (let i = 0; i < 10; i++) {
+      expect(await rpc.blockNumber()).toBeGreaterThanOrEqual(3);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const lines = logs.lines();
+    // Before the fix: the dead URL was only ever reported at debug ('rpc retry').
+    const warns = lines.filter((l) => l.level >= 40);
+    expect(warns).toHaveLength(1);
+    expect(warns[0]).toMatchObject({
+      endpoint: `http://127.0.0.1:${deadPort}`,
+      kind: 'unavailable',
+      otherEndpoints: 1,
+    });
+    const all = logs.raw.join('\n');
+    expect(all).not.toMatch(/SECRETKEY123|SECRETQUERY456|LIVEKEY789/);
+    const metric = await registry.getSingleMetricAsString('push_node_rpc_requests_total');
+    expect(metric).toContain(`endpoint="http://127.0.0.1:${deadPort}"`);
+    expect(metric).toContain(`endpoint="${new URL(chain.rpcUrl).origin}"`);
+    expect(metric).toMatch(new RegExp(`endpoint="http://127.0.0.1:${deadPort}",?[^}]*\\} [1-9]`));
+    expect(metric).not.toMatch(/SECRETKEY123|SECRETQUERY456|LIVEKEY789/);
+  });
+
+  it('logs recovery once at info, and at most one line per period for a flapping URL', async () => {
+    const proxy = await startRpcProxy({ target: chain.rpcUrl });
+    try {
+      const logs = captureLogs('info');
+      const rpc = createRpcClient({
+        chainId: CHAIN_ID,
+        urls: [`${proxy.url}/key/SECRETKEY123`],
+        logger: logs.logger,
+        maxAttempts: 2,
+        endpointLogIntervalMs: 400,
+        ...fast,
+      });
+      const flap = async () => {
+        proxy.set({ down: true });
+        await rpc.blockNumber().catch(() => {});
+        proxy.set({ down: false });
+        await new Promise((r) => setTimeout(r, 30));
+        expect(await rpc.blockNumber()).toBeGreaterThanOrEqual(3);
+      };
+      expect(await rpc.blockNumber()).toBeGreaterThanOrEqual(3);
+      // Five spells of failure within the period: one warn when it starts failing, one info when it recovers.
+      for (let i = 0; i < 5; i++) await flap();
+      const first = logs.lines().filter((l) => l.msg !== 'rpc request failed after retries');
+      expect(first.map((l) => [l.level, l.msg])).toEqual([
+        [40, 'RPC endpoint failing; retrying'],
+        [30, 'RPC endpoint answers again'],
+      ]);
+      expect(first[0]).toMatchObject({ endpoint: proxy.url });
+      // After the period, the next spell is logged again, with the count of the spells that went unlogged.
+      await new Promise((r) => setTimeout(r, 450));
+      await flap();
+      const next = logs
+        .lines()
+        .filter((l) => l.msg !== 'rpc request failed after retries')
+        .slice(2);
+      expect(next.map((l) => [l.level, l.msg])).toEqual([
+        [40, 'RPC endpoint failing; retrying'],
+        [30, 'RPC endpoint answers again'],
+      ]);
+      expect(next[0]).toMatchObject({ unloggedFlaps: 4 });
+      expect(logs.raw.join('\n')).not.toContain('SECRETKEY123');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reports an endpoint still failing after an unlogged flap once the period has passed', async () => {
+    const proxy = await startRpcProxy({ target: chain.rpcUrl });
+    try {
+      const logs = captureLogs('info');
+      const rpc = createRpcClient({
+        chainId: CHAIN_ID,
+        urls: [proxy.url],
+        logger: logs.logger,
+        maxAttempts: 2,
+        endpointLogIntervalMs: 300,
+        ...fast,
+      });
+      expect(await rpc.blockNumber()).toBeGreaterThanOrEqual(3);
+      proxy.set({ down: true });
+      await rpc.blockNumber().catch(() => {});
+      proxy.set({ down: false });
+      await new Promise((r) => setTimeout(r, 30));
+      await rpc.blockNumber();
+      // Down again within the period (unlogged), and it stays down: a later failure says so; no "answers again" last.
+      proxy.set({ down: true });
+      await rpc.blockNumber().catch(() => {});
+      await new Promise((r) => setTimeout(r, 350));
+      await rpc.blockNumber().catch(() => {});
+      const lines = logs.lines().filter((l) => l.msg !== 'rpc request failed after retries');
+      expect(lines.map((l) => l.msg)).toEqual([
+        'RPC endpoint failing; retrying',
+        'RPC endpoint answers again',
+        'RPC endpoint failing; retrying',
+      ]);
     } finally {
       await proxy.close();
     }

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { type ErrorCode, isPushError, type PushError, pushError } from '../errors.js';
 import { hexToNumber } from './decode.js';
+import { partLogger } from './log.js';
 import type { ChainMetrics } from './metrics.js';
 import { isRateLimitError, parseRangeError, parseRetryAfter } from './rpc-errors.js';
 import type { BlockRef, Hex, RawLog } from './types.js';
@@ -31,6 +32,11 @@ export interface RpcClientOptions {
   maxBatchSize?: number;
   /** Seedable randomness for the jitter (tests). */
   random?: () => number;
+  /**
+   * An endpoint that starts failing is logged (warn), and again when it recovers (info), at most once per this period
+   * per endpoint, so a flapping URL cannot flood the log. Default 60 s.
+   */
+  endpointLogIntervalMs?: number;
 }
 
 export interface RequestOptions {
@@ -83,6 +89,8 @@ class AttemptFailure {
 interface Endpoint {
   url: string;
   host: string;
+  /** scheme://host[:port], what logs and metric labels name the endpoint by (the path and query may hold API keys). */
+  origin: string;
   consecutiveFailures: number;
   /** No new attempt goes to this endpoint before this time (ms epoch). */
   cooldownUntil: number;
@@ -97,6 +105,16 @@ interface Endpoint {
    * eth_getLogs again right away. Cleared by the next well-formed answer to that method.
    */
   badMethods: Map<string, { strikes: number; until: number }>;
+  /** Its last attempt failed (set by the first failure, cleared by the next success). */
+  failing: boolean;
+  /** When it started failing (ms epoch). */
+  failingSince: number;
+  /** When its state was last logged (ms epoch): at most one line per endpointLogIntervalMs. */
+  reportedAt: number;
+  /** This failing spell has been logged (so its recovery is too). */
+  reported: boolean;
+  /** Failing spells that came and went unlogged (rate limit) since the last line. */
+  unreported: number;
 }
 
 const FINAL_CODE: Record<FailureKind, ErrorCode> = {
@@ -110,6 +128,16 @@ const FINAL_CODE: Record<FailureKind, ErrorCode> = {
 function hostOf(url: string): string {
   try {
     return new URL(url).host;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/** `https://host[:port]` of an RPC URL: no user info, path or query, where providers put API keys. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.origin === 'null' ? `${u.protocol}//${u.host}` : u.origin;
   } catch {
     return '(invalid url)';
   }
@@ -147,21 +175,28 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     maxResponseBytes = 64 * 1024 * 1024,
     maxBatchSize = 50,
     random = Math.random,
+    endpointLogIntervalMs = 60_000,
   } = options;
   if (options.urls.length === 0) {
     throw pushError('PUSH_ERR_CONFIG_INVALID', `chain ${chainId} has no RPC URL`, { field: 'rpcUrls' });
   }
-  const log = logger.child({ chainId, component: 'rpc' });
+  const log = partLogger(logger, 'rpc', { chainId });
   const chainLabel = String(chainId);
   const endpoints: Endpoint[] = options.urls.map((url) => ({
     url,
     host: hostOf(url),
+    origin: redactUrl(url),
     consecutiveFailures: 0,
     cooldownUntil: 0,
     chainIdVerified: false,
     chainIdCheck: null,
     wrongChain: null,
     badMethods: new Map(),
+    failing: false,
+    failingSince: 0,
+    reportedAt: Number.NEGATIVE_INFINITY,
+    reported: false,
+    unreported: 0,
   }));
   let nextId = 1;
 
@@ -220,7 +255,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
         signal,
       });
     } catch (err) {
-      throw fetchFailure(err, opts.signal, timeout);
+      throw fetchFailure(ep, err, opts.signal, timeout);
     }
     if (res.status === 429) {
       await res.body?.cancel().catch(() => {});
@@ -244,7 +279,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
         }
         throw new AttemptFailure('rpc-error', `response of ${label} exceeds ${maxResponseBytes} bytes`);
       }
-      throw fetchFailure(err, opts.signal, timeout);
+      throw fetchFailure(ep, err, opts.signal, timeout);
     }
     try {
       return { res, body: JSON.parse(text) };
@@ -279,7 +314,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     return new AttemptFailure('rpc-error', `${ep.host}: ${message}`, undefined, code);
   }
 
-  function observe(label: string, started: number, err?: unknown) {
+  function observe(ep: Endpoint, label: string, started: number, err?: unknown) {
     if (!metrics) return;
     const outcome =
       err === undefined
@@ -289,7 +324,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
           : isPushError(err)
             ? err.code
             : 'error';
-    metrics.rpcRequests.inc({ chain_id: chainLabel, method: label, outcome });
+    metrics.rpcRequests.inc({ chain_id: chainLabel, method: label, outcome, endpoint: ep.origin });
     metrics.rpcDuration.observe(
       { chain_id: chainLabel, method: label },
       (performance.now() - started) / 1000,
@@ -313,10 +348,10 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       const bad = checkResult(method, params, reply.result);
       if (bad) throw malformed(ep, method, bad);
       ep.badMethods.delete(method);
-      observe(method, started);
+      observe(ep, method, started);
       return reply.result;
     } catch (err) {
-      observe(method, started, err);
+      observe(ep, method, started, err);
       throw err;
     }
   }
@@ -365,10 +400,10 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
         if (bad) return { ok: false as const, error: malformed(ep, c.method, bad) };
         return { ok: true as const, result: r.result };
       });
-      observe(label, started);
+      observe(ep, label, started);
       return out;
     } catch (err) {
-      observe(label, started, err);
+      observe(ep, label, started, err);
       throw err;
     }
   }
@@ -395,6 +430,52 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     return ep.chainIdCheck;
   }
 
+  /**
+   * Endpoint state for operators: one warn line when an endpoint starts failing, one info line when it answers again,
+   * each endpoint at most once per endpointLogIntervalMs (spells in between are counted in the next line). A failing
+   * endpoint whose spell went unlogged is logged on a later failure once the period has passed, so the last line about
+   * an endpoint that stays down never says it recovered. Per-attempt detail stays at debug ('rpc retry').
+   */
+  function noteFailing(ep: Endpoint, err: AttemptFailure) {
+    // A URL of another chain is logged at error once (verifyChainId) and never asked again.
+    if (ep.wrongChain !== null) return;
+    const now = Date.now();
+    if (!ep.failing) {
+      ep.failing = true;
+      ep.failingSince = now;
+      ep.reported = false;
+    }
+    if (ep.reported || now - ep.reportedAt < endpointLogIntervalMs) return;
+    const others = endpoints.filter((e) => e !== ep && e.wrongChain === null).length;
+    log.warn(
+      {
+        endpoint: ep.origin,
+        kind: err.kind,
+        err: err.message,
+        failingForMs: now - ep.failingSince,
+        otherEndpoints: others,
+        ...(ep.unreported > 0 ? { unloggedFlaps: ep.unreported } : {}),
+      },
+      others > 0 ? 'RPC endpoint failing; using the other URLs meanwhile' : 'RPC endpoint failing; retrying',
+    );
+    ep.reported = true;
+    ep.reportedAt = now;
+    ep.unreported = 0;
+  }
+
+  function noteRecovered(ep: Endpoint) {
+    if (!ep.failing) return;
+    ep.failing = false;
+    if (!ep.reported) {
+      ep.unreported++;
+      return;
+    }
+    const now = Date.now();
+    log.info({ endpoint: ep.origin, failedForMs: now - ep.failingSince }, 'RPC endpoint answers again');
+    ep.reported = false;
+    ep.reportedAt = now;
+  }
+
   /** Runs `attempt` on endpoints until it succeeds, a non-retryable error comes, or the attempts are used up. */
   async function withRetries<T>(
     label: string,
@@ -413,12 +494,14 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
         await verifyChainId(ep, opts);
         const result = await attempt(ep);
         ep.consecutiveFailures = 0;
+        noteRecovered(ep);
         return result;
       } catch (err) {
         if (!(err instanceof AttemptFailure)) throw err;
         last = err;
         previous = ep;
         ep.consecutiveFailures++;
+        noteFailing(ep, err);
         const delay =
           err.kind === 'rate-limited' && err.retryAfterMs !== undefined
             ? Math.min(err.retryAfterMs, maxRetryAfterMs)
@@ -679,10 +762,16 @@ async function readBody(res: Response, max: number): Promise<string> {
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-function fetchFailure(err: unknown, external: AbortSignal | undefined, timeout: AbortSignal): unknown {
+function fetchFailure(
+  ep: Endpoint,
+  err: unknown,
+  external: AbortSignal | undefined,
+  timeout: AbortSignal,
+): unknown {
   if (external?.aborted) return abortError();
   if (timeout.aborted) return new AttemptFailure('timeout', 'request timed out');
   const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
   const message = err instanceof Error ? `${err.message}${cause}` : String(err);
-  return new AttemptFailure('unavailable', message);
+  // fetch names the whole URL in some errors ("Failed to parse URL from …"): never log its path or query.
+  return new AttemptFailure('unavailable', message.split(ep.url).join(ep.origin));
 }

@@ -6,7 +6,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'push_node_process_' });
+  // prom-client's default metrics already start with `process_` / `nodejs_`: `push_node_process_cpu_seconds_total`.
+  collectDefaultMetrics({ register: registry, prefix: 'push_node_' });
   const httpRequests = new Counter({
     name: 'push_node_http_requests_total',
     help: 'HTTP requests answered, by method, route and status code',
