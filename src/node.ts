@@ -154,6 +154,28 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
   registerSystemRoutes(app, { health, registry: metrics.registry });
 
   let stopped = false;
+  let started = false;
+  // Tears everything down once. `startError`: the node never finished starting (it is not "stopped", it failed).
+  const shutdown = async (startError?: unknown): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    metrics.up.set(0);
+    await realtime.close();
+    await app.close();
+    await indexer?.stop();
+    await metadataWorker?.stop();
+    await admission.stop();
+    await verifier.close();
+    await store.close();
+    if (startError !== undefined) {
+      const e = startError as { code?: string; message?: string };
+      logger.warn({ code: e?.code, reason: e?.message ?? String(startError) }, 'push node start failed');
+    } else if (started) {
+      logger.info('push node stopped');
+    } else {
+      logger.debug('push node closed before it was started');
+    }
+  };
   const node: PushNode = {
     config,
     logger,
@@ -169,35 +191,46 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
       try {
         node.url = await listen(app, config.host, config.port);
       } catch (err) {
-        await node.stop();
+        await shutdown(err);
         throw err;
       }
+      started = true;
       await realtime.ready();
       admission.start();
       metrics.up.set(1);
       logger.info({ url: node.url, store: store.dialect, version: VERSION }, 'push node listening');
+      warnAboutConfig(config, logger);
       metadataWorker?.start();
       // Chains are followed in the background: an RPC that is down makes the node degraded, not dead.
       if (indexer) {
         await indexer.start().catch(async (err) => {
-          await node.stop();
+          await shutdown(err);
           throw err;
         });
       }
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      metrics.up.set(0);
-      await realtime.close();
-      await app.close();
-      await indexer?.stop();
-      await metadataWorker?.stop();
-      await admission.stop();
-      await verifier.close();
-      await store.close();
-      logger.info('push node stopped');
-    },
+    stop: () => shutdown(),
   };
   return node;
+}
+
+/**
+ * What an operator should know at start: preset chains left out (and how to enable them), and icon links that will
+ * point at 127.0.0.1 because the node listens on every interface but nobody said how the world reaches it.
+ */
+function warnAboutConfig(config: NodeConfig, logger: Logger): void {
+  for (const c of config.disabledChains) {
+    // Switched off on purpose (`enabled: false`) is worth a line; left out for want of an RPC URL is worth a warning.
+    const level = c.reason === 'disabled in config' ? 'info' : 'warn';
+    logger[level](
+      { chainId: c.chainId, chain: c.name, reason: c.reason },
+      `chain ${c.chainId} (${c.name}) is not indexed: ${c.reason}`,
+    );
+  }
+  if ((config.host === '0.0.0.0' || config.host === '::') && !config.publicUrlExplicit) {
+    logger.warn(
+      { host: config.host, publicUrl: config.publicUrl },
+      `listening on all interfaces (${config.host}) but publicUrl is not set: icon links stored in notifications will point at ${config.publicUrl}; set publicUrl (PUSH_NODE_PUBLIC_URL) to the URL clients reach this node at`,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Hex } from 'viem';
 import { DEFAULT_DATA_DIR, loadConfig } from '../config/load.js';
 import type { ConfigFile } from '../config/schema.js';
+import { isPortInUse } from '../devnet/free-port.js';
 import type { Devnet } from '../devnet/index.js';
 import {
   createDevnetChannel,
@@ -50,7 +51,33 @@ function parsePorts(value: string): [number, number] {
   return ports as [number, number];
 }
 
-function summary(info: DevnetInfo, devnet: Devnet, seeded: string[]): string {
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port > 65535) {
+    throw pushError('PUSH_ERR_CONFIG_INVALID', `--port "${value}" must be a port, e.g. 4000`, {
+      field: '--port',
+    });
+  }
+  return port;
+}
+
+const isDefaultDataDir = (dataDir: string) => resolve(dataDir) === resolve(DEFAULT_DATA_DIR);
+
+/** Shell-quotes a path when it needs it. */
+const shellArg = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+/** The command that creates a channel on this devnet: it must name the data dir when it is not the default one. */
+export function channelCreateCommand(dataDir: string): string {
+  const dirArg = isDefaultDataDir(dataDir) ? '' : ` --data-dir ${shellArg(resolve(dataDir))}`;
+  return `npx push-node devnet channel create${dirArg} --key <private key> --name "My dApp"`;
+}
+
+export function summary(
+  info: DevnetInfo,
+  devnet: Pick<Devnet, 'accounts'>,
+  seeded: string[],
+  dataDir: string,
+): string {
   const lines = [
     '',
     'Push Node devnet is up. Ctrl-C stops everything.',
@@ -70,12 +97,67 @@ function summary(info: DevnetInfo, devnet: Devnet, seeded: string[]): string {
     lines.push(`    #${String(a.index).padEnd(2)} ${a.address}  ${a.privateKey}`);
   }
   if (seeded.length) lines.push('', '  demo channels:', ...seeded.map((s) => `    ${s}`));
-  lines.push(
-    '',
-    '  make your own channel:  npx push-node devnet channel create --key <private key> --name "My dApp"',
-    '',
-  );
+  lines.push('', `  make your own channel:  ${channelCreateCommand(dataDir)}`, '');
   return lines.join('\n');
+}
+
+/** True when a node answers health at `url` (a devnet started from the same data dir is still running). */
+async function nodeAnswers(url: string): Promise<boolean> {
+  try {
+    // The record says localhost (for humans); the node listens on 127.0.0.1, which `localhost` may not resolve to first.
+    const base = url.replace(/\/+$/, '').replace('//localhost:', '//127.0.0.1:');
+    const res = await fetch(`${base}/apis/v1/health`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses to start (before anything is deleted) when another devnet looks alive: one of our ports is taken, or the
+ * devnet recorded in this data dir still answers. Starting would otherwise wipe the data a running devnet uses.
+ */
+async function refuseIfDevnetRunning(
+  dataDir: string,
+  nodePort: number,
+  chainPorts: [number, number],
+): Promise<void> {
+  const wanted = [
+    ...(nodePort > 0 ? [{ port: nodePort, option: '--port' }] : []),
+    ...chainPorts.map((port) => ({ port, option: '--chain-ports' })),
+  ];
+  const busy: typeof wanted = [];
+  for (const w of wanted) if (await isPortInUse(w.port)) busy.push(w);
+  if (busy.length) {
+    const ports = busy.map((b) => b.port);
+    throw pushError(
+      'PUSH_ERR_DEVNET_START',
+      `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use on 127.0.0.1 (nothing was started or deleted)`,
+      {
+        field: [...new Set(busy.map((b) => b.option))].join(', '),
+        hint:
+          'another devnet may be running: stop it (Ctrl-C in its terminal), or run this one on other ports with ' +
+          '`--port <node port> --chain-ports <core port>,<alias port>` and its own `--data-dir <dir>`',
+        details: { ports },
+      },
+    );
+  }
+  let recorded: DevnetInfo | undefined;
+  try {
+    recorded = JSON.parse(readFileSync(infoPath(dataDir), 'utf8')) as DevnetInfo;
+  } catch {
+    // No devnet ran from this data dir, or it left no readable record: nothing to protect.
+  }
+  if (recorded?.node && (await nodeAnswers(recorded.node))) {
+    throw pushError(
+      'PUSH_ERR_DEVNET_START',
+      `a devnet using ${join(dataDir, 'devnet')} is still running (its node answers at ${recorded.node}); nothing was deleted`,
+      {
+        field: '--data-dir',
+        hint: 'stop it first (Ctrl-C in its terminal), or give this one its own `--data-dir <dir>`',
+      },
+    );
+  }
 }
 
 async function runDevnet(opts: {
@@ -86,9 +168,9 @@ async function runDevnet(opts: {
 }): Promise<void> {
   const dataDir = resolve(opts.dataDir ?? process.env.PUSH_NODE_DATA_DIR ?? DEFAULT_DATA_DIR);
   const devnetDir = join(dataDir, 'devnet');
-  // The chains start from genesis every time, so the node's store must too.
-  rmSync(devnetDir, { recursive: true, force: true });
-  mkdirSync(join(devnetDir, 'ipfs'), { recursive: true });
+  const nodePort = parsePort(opts.port);
+  const chainPorts = parsePorts(opts.chainPorts);
+  await refuseIfDevnetRunning(dataDir, nodePort, chainPorts);
   const logger = createLogger((process.env.PUSH_NODE_LOG_LEVEL as 'info' | undefined) ?? 'warn');
 
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -96,12 +178,17 @@ async function runDevnet(opts: {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
   try {
-    const gateway = await createIpfsGateway({ dir: join(devnetDir, 'ipfs') });
-    cleanups.push(() => gateway.close());
+    // The chains come first: a running chain holds its port, so once ours are up no other devnet on these ports is
+    // alive, and only then is the data dir cleared (a port taken meanwhile fails here, before anything is deleted).
     // Automine (one block per transaction) makes seeding fast; interval mining afterwards keeps the heads moving
     // like a real chain, so finality advances and the node's health reflects reality.
-    const devnet = await startDevnet({ ports: parsePorts(opts.chainPorts), logger });
+    const devnet = await startDevnet({ ports: chainPorts, logger });
     cleanups.push(() => devnet.stop());
+    // The chains start from genesis every time, so the node's store must too.
+    rmSync(devnetDir, { recursive: true, force: true });
+    mkdirSync(join(devnetDir, 'ipfs'), { recursive: true });
+    const gateway = await createIpfsGateway({ dir: join(devnetDir, 'ipfs') });
+    cleanups.push(() => gateway.close());
     const seeded = opts.seed ? await seedDevnet(devnet, { ipfs: gateway, logger }) : null;
     await Promise.all(
       devnet.chains.map((c) => rpcCall(c.rpcUrl, 'evm_setIntervalMining', [DEVNET_BLOCK_TIME_MS])),
@@ -109,9 +196,9 @@ async function runDevnet(opts: {
 
     const overrides: ConfigFile = {
       network: 'local',
-      port: Number(opts.port),
+      port: nodePort,
       // What wallets and the SDK use (ENV.LOCAL is http://localhost:4000): icon links in feeds point here.
-      publicUrl: `http://localhost:${Number(opts.port)}`,
+      publicUrl: `http://localhost:${nodePort}`,
       dataDir: join(devnetDir, 'node'),
       ipfs: { gateways: [gateway.gatewayUrl] },
       chains: devnet.chains.map((c) => ({
@@ -142,7 +229,7 @@ async function runDevnet(opts: {
       (c) =>
         `${c.metadata.name.padEnd(14)} ${c.caip}  owner #${c.ownerIndex}${c.alias ? `  alias ${c.alias.caip}` : ''}`,
     );
-    process.stdout.write(`${summary(info, devnet, channels)}\n`);
+    process.stdout.write(`${summary(info, devnet, channels, dataDir)}\n`);
   } catch (err) {
     await cleanup();
     throw err;
@@ -175,7 +262,7 @@ async function createChannel(opts: {
       'PUSH_ERR_NODE_UNREACHABLE',
       `no running devnet found (${infoPath(dataDir)} is missing)`,
       {
-        hint: 'start it first with `npm run devnet` in another terminal',
+        hint: 'start it first with `npm run devnet` in another terminal (give both the same --data-dir)',
       },
     );
   }
@@ -229,5 +316,8 @@ export function registerDevnetCommand(program: Command, fail: (err: unknown) => 
     .option('--info <text>', 'channel description', 'A channel on the Push Node devnet')
     .option('--url <url>', 'channel website', 'https://example.org')
     .option('--data-dir <dir>', 'the devnet data dir')
-    .action((opts) => createChannel(opts).catch(fail));
+    // `devnet` has a --data-dir too and claims it wherever it stands: read this command's and its parents' options.
+    .action((opts, cmd: Command) =>
+      createChannel({ ...opts, dataDir: opts.dataDir ?? cmd.optsWithGlobals().dataDir }).catch(fail),
+    );
 }

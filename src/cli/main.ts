@@ -38,9 +38,10 @@ program
 program
   .command('status')
   .description("print a running node's health")
-  .option('-u, --url <url>', 'the node base URL', 'http://127.0.0.1:4000')
+  .option('-u, --url <url>', "the node base URL (default: the configured node's host and port)")
+  .option('-c, --config <file>', 'config file of the node (YAML or JSON); also PUSH_NODE_CONFIG')
   .option('--json', 'print the raw JSON')
-  .action((opts: { url: string; json?: boolean }) => statusCommand(opts).catch(fail));
+  .action((opts: { url?: string; config?: string; json?: boolean }) => statusCommand(opts).catch(fail));
 
 registerDevnetCommand(program, fail);
 

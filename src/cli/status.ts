@@ -1,4 +1,5 @@
 import type { HealthReport } from '../api/routes/system.js';
+import { loadConfig } from '../config/load.js';
 import { pushError } from '../errors.js';
 
 interface ChainLine {
@@ -29,15 +30,40 @@ export function formatHealth(url: string, h: HealthReport): string {
   return lines.join('\n');
 }
 
+/**
+ * Where `push-node status` looks: --url, else the address the configured node listens on (the same config `start`
+ * reads: --config / PUSH_NODE_CONFIG, PUSH_NODE_HOST, PUSH_NODE_PORT), reached locally (a wildcard host via 127.0.0.1).
+ */
+export function statusUrl(opts: { url?: string | undefined; config?: string | undefined }): {
+  url: string;
+  from: string;
+} {
+  if (opts.url) return { url: opts.url.replace(/\/+$/, ''), from: '--url' };
+  const config = loadConfig({ file: opts.config });
+  if (config.port === 0) {
+    throw pushError('PUSH_ERR_NODE_UNREACHABLE', 'the configured port is 0 (the node picks one at start)', {
+      field: 'port',
+      hint: 'pass the URL the node logged ("push node listening") with --url',
+    });
+  }
+  const host =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? '127.0.0.1'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
+  return { url: `http://${host}:${config.port}`, from: "the node's config" };
+}
+
 /** `push-node status`: reads `/apis/v1/health` of a running node. */
-export async function statusCommand(opts: { url: string; json?: boolean }): Promise<void> {
-  const base = opts.url.replace(/\/+$/, '');
+export async function statusCommand(opts: { url?: string; config?: string; json?: boolean }): Promise<void> {
+  const { url: base, from } = statusUrl(opts);
   let res: Response;
   try {
     res = await fetch(`${base}/apis/v1/health`, { signal: AbortSignal.timeout(5000) });
   } catch (err) {
-    throw pushError('PUSH_ERR_NODE_UNREACHABLE', `no node answers at ${base}`, {
-      hint: 'start one with `npm run devnet` or `push-node start`, or pass --url',
+    throw pushError('PUSH_ERR_NODE_UNREACHABLE', `no node answers at ${base} (from ${from})`, {
+      hint: "start one with `npm run devnet` or `push-node start`, or pass --url (or the node's --config)",
       cause: err,
     });
   }

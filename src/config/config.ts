@@ -20,6 +20,8 @@ export interface NodeConfig {
   host: string;
   port: number;
   publicUrl: string;
+  /** True when the operator set publicUrl; otherwise it is derived from host and port (127.0.0.1 for a wildcard host). */
+  publicUrlExplicit: boolean;
   dataDir: string;
   /** True when the operator chose the data dir (then it must exist); the default one is created on demand. */
   dataDirExplicit: boolean;

@@ -90,7 +90,7 @@ describe('loadConfig', () => {
   it('rejects unknown keys, wrong types and impossible values', () => {
     expect(
       configError(() => loadConfig({ file: tempFile('a.json', '{"prot": 1}'), env: {} })).message,
-    ).toContain('unknown key(s) "prot"');
+    ).toContain('unknown key "prot"');
     const wrongType = configError(() => loadConfig({ file: tempFile('b.json', '{"port": "x"}'), env: {} }));
     expect(wrongType.field).toBe('port');
     const impossible = configError(() =>
@@ -116,6 +116,52 @@ describe('loadConfig', () => {
     const file = tempFile('c.yaml', 'chains:\n  - chainId: 999\n    rpcUrls: [http://x.example]\n');
     const err = configError(() => loadConfig({ file, env: {} }));
     expect(err.field).toBe('chains[2]');
+  });
+});
+
+describe('unknown keys', () => {
+  it('are named once on one line, with the closest known key', () => {
+    const err = configError(() => loadConfig({ file: tempFile('n.yaml', 'netwrk: local\n'), env: {} }));
+    expect(err.field).toBeUndefined();
+    const line = err.toLine();
+    expect(line).not.toContain('(root)');
+    expect(line.split('"netwrk"')).toHaveLength(2);
+    expect(line).toContain('unknown key "netwrk" (did you mean "network"?)');
+    expect(line).not.toContain('fix the value');
+    expect(line.split('\n')).toHaveLength(1);
+  });
+
+  it('suggest within nested objects and chain entries, and nothing when no key is close', () => {
+    const nested = configError(() =>
+      loadConfig({ file: tempFile('d.yaml', 'database:\n  urll: postgres://x\n'), env: {} }),
+    );
+    expect(nested.message).toContain('unknown key "database.urll" (did you mean "database.url"?)');
+    const chain = configError(() =>
+      loadConfig({
+        file: tempFile('c.yaml', 'chains:\n  - chainId: 1\n    rpcUrl: [http://x.example]\n'),
+        env: {},
+      }),
+    );
+    expect(chain.message).toContain('unknown key "chains[0].rpcUrl" (did you mean "chains[0].rpcUrls"?)');
+    const far = configError(() => loadConfig({ file: tempFile('f.yaml', 'colour: blue\n'), env: {} }));
+    expect(far.message).toContain('unknown key "colour"');
+    expect(far.message).not.toContain('did you mean');
+    // A misspelt required key is reported as the misspelling, not as the missing key.
+    const bucket = configError(() =>
+      loadConfig({
+        env: {},
+        overrides: { admission: { perIp: { capacty: 5, refillPerSecond: 1 } } } as never,
+      }),
+    );
+    expect(bucket.message).toContain('"admission.perIp.capacty" (did you mean "admission.perIp.capacity"?)');
+  });
+});
+
+describe('publicUrlExplicit', () => {
+  it('tells a derived publicUrl from one the operator set', () => {
+    expect(loadConfig({ env: {}, cwd: '/tmp' }).publicUrlExplicit).toBe(false);
+    const set = loadConfig({ env: { PUSH_NODE_PUBLIC_URL: 'https://push.example' }, cwd: '/tmp' });
+    expect(set).toMatchObject({ publicUrl: 'https://push.example', publicUrlExplicit: true });
   });
 });
 

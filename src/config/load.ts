@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Hex } from 'viem';
 import YAML from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { pushError } from '../errors.js';
 import type { ChainConfig, NodeConfig } from './config.js';
 import { PRESETS } from './presets.js';
@@ -11,30 +11,86 @@ import { type ConfigFile, configFileSchema } from './schema.js';
 export const DEFAULT_PORT = 4000;
 export const DEFAULT_DATA_DIR = '.push-node';
 
-function describeIssue(issue: z.core.$ZodIssue, source: string): { field: string; message: string } {
+/** Levenshtein distance, for "did you mean" on a misspelt config key. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The object schema found at `path` inside the config schema (through optionals, nullables and arrays), if any. */
+function objectSchemaAt(path: readonly PropertyKey[]): z.ZodObject | undefined {
+  let schema: z.ZodType = configFileSchema;
+  const unwrap = () => {
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable)
+      schema = schema.unwrap() as z.ZodType;
+  };
+  for (const p of path) {
+    unwrap();
+    if (typeof p === 'number' && schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+    else if (typeof p === 'string' && schema instanceof z.ZodObject && p in schema.shape)
+      schema = schema.shape[p] as z.ZodType;
+    else return undefined;
+  }
+  unwrap();
+  return schema instanceof z.ZodObject ? schema : undefined;
+}
+
+/** The known key closest to `key` (edit distance at most 2), if there is one. */
+function closestKey(key: string, known: string[]): string | undefined {
+  let best: { key: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d <= 2 && (!best || d < best.d)) best = { key: k, d };
+  }
+  return best?.key;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, source: string): { field?: string; message: string } {
   const field = issue.path
     .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
     .join('')
     .replace(/^\./, '');
+  if (issue.code === 'unrecognized_keys') {
+    // The key path is in the message; no separate field, so the line does not name it twice.
+    const known = Object.keys(objectSchemaAt(issue.path)?.shape ?? {});
+    const keys = issue.keys.map((k) => {
+      const near = closestKey(k, known);
+      const at = field ? `${field}.${k}` : k;
+      return `"${at}"${near ? ` (did you mean "${field ? `${field}.${near}` : near}"?)` : ''}`;
+    });
+    return { message: `${source}: unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}` };
+  }
   let message = issue.message;
-  if (issue.code === 'unrecognized_keys')
-    message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_value' && 'values' in issue) {
     message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
-  return { field: field || '(root)', message: `${source}: ${field || '(root)'} ${message}` };
+  return field ? { field, message: `${source}: ${field} ${message}` } : { message: `${source}: ${message}` };
 }
 
 function validate(raw: unknown, source: string): ConfigFile {
   const res = configFileSchema.safeParse(raw);
   if (res.success) return res.data;
-  const first = res.error.issues[0]!;
+  // A misspelt key is the likeliest mistake and often the cause of the other issues (a required key "missing").
+  const issues = [...res.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
+  const first = issues[0]!;
   const { field, message } = describeIssue(first, source);
-  const more = res.error.issues.length > 1 ? ` (and ${res.error.issues.length - 1} more problem(s))` : '';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : '';
   throw pushError('PUSH_ERR_CONFIG_INVALID', message + more, {
-    field,
-    hint: 'fix the value, or remove the key to use the default (see README "Configuration")',
-    details: { issues: res.error.issues.map((i) => describeIssue(i, source).message) },
+    ...(field ? { field } : {}),
+    hint:
+      first.code === 'unrecognized_keys'
+        ? 'correct or remove the key (the keys are listed in README "Configuration")'
+        : 'fix the value, or remove the key to use the default (see README "Configuration")',
+    details: { issues: issues.map((i) => describeIssue(i, source).message) },
   });
 }
 
@@ -216,6 +272,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     host,
     port,
     publicUrl: pick('publicUrl') ?? `http://${reachableHost(host)}:${port}`,
+    publicUrlExplicit: pick('publicUrl') !== undefined,
     dataDir: resolve(cwd, dataDirChoice ?? DEFAULT_DATA_DIR),
     dataDirExplicit: dataDirChoice !== undefined,
     logLevel: pick('logLevel') ?? 'info',

@@ -1,12 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createPublicClient, webSocket } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../contracts/artifacts.js';
+import { packageRoot } from '../package-root.js';
 import { devnetAccounts } from './accounts.js';
 import { type DevChain, startChain } from './chain.js';
 import { findFreePort } from './free-port.js';
@@ -77,6 +78,23 @@ describe('startChain', () => {
     await chain.stop(); // idempotent
     expect(groupMembers(chain.pid)).toEqual([]);
     expect(await answers(chain.rpcUrl)).toBe(false);
+  });
+
+  it('refuses a taken port with a hint an operator of `push-node devnet` can follow', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const err = await startChain({ chainId: 80002, port }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'PUSH_ERR_DEVNET_START', field: 'port' });
+      const { hint } = err as { hint: string };
+      // The CLI always passes ports (--chain-ports has a default): "omit the port" is no advice there.
+      expect(hint).toContain('another devnet may be running');
+      expect(hint).toContain('--chain-ports');
+      expect(hint).toContain('--port');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('takes the node down when the parent process dies without cleaning up (SIGKILL)', async () => {

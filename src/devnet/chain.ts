@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino, { type Logger } from 'pino';
-import { packageRoot } from '../contracts/artifacts.js';
 import { isPushError, pushError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import { DEFAULT_DEVNET_ACCOUNT_COUNT, DEFAULT_DEVNET_MNEMONIC } from './accounts.js';
 import { findFreePort, isPortInUse } from './free-port.js';
 
@@ -95,7 +95,9 @@ export async function startChain(options: StartChainOptions): Promise<DevChain> 
     if (await isPortInUse(options.port)) {
       throw pushError('PUSH_ERR_DEVNET_START', `Port ${options.port} is already in use on 127.0.0.1`, {
         field: 'port',
-        hint: 'stop what is listening there, or omit the port to pick a free one',
+        hint:
+          'another devnet may be running: stop it, or choose other ports (push-node devnet --port <node port> ' +
+          '--chain-ports <core port>,<alias port>; from code, leave `port` out to get a free one)',
         details: { chainId: options.chainId, port: options.port },
       });
     }

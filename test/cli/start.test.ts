@@ -1,12 +1,47 @@
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { findFreePort } from '../../src/devnet/free-port.js';
+import { LATEST_MIGRATION } from '../../src/store/migrations/index.js';
 import { killStrayClis, runCli, spawnCli, waitForLog } from '../support/cli.js';
 import { testTempDirs } from '../support/temp-dir.js';
 
 const tempDirs = testTempDirs('push-cli-');
 const tempDir = () => tempDirs.make();
+
+/** The JSON log lines a CLI printed until `done(lines)` holds (or the timeout passes). */
+function collectLogs(
+  child: ChildProcess,
+  done: (lines: Record<string, unknown>[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const lines: Record<string, unknown>[] = [];
+    const finish = () => {
+      clearTimeout(timer);
+      resolve(lines);
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      for (const part of parts) {
+        try {
+          lines.push(JSON.parse(part) as Record<string, unknown>);
+        } catch {
+          // not a log line
+        }
+      }
+      if (done(lines)) finish();
+    });
+    child.once('exit', finish);
+  });
+}
 
 // One hook, so the directories go only after any CLI still running in them is killed.
 afterEach(() => {
@@ -44,6 +79,9 @@ describe('push-node start', { timeout: 90_000 }, () => {
       expect(res.code).toBe(1);
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
       expect(res.stderr).toContain(`PUSH_ERR_PORT_IN_USE: port ${port} on 127.0.0.1 is already in use`);
+      // The node never started, so it did not "stop": the log says the start failed.
+      expect(res.stdout).not.toContain('push node stopped');
+      expect(res.stdout).toContain('push node start failed');
     } finally {
       blocker.close();
     }
@@ -66,6 +104,85 @@ describe('push-node start', { timeout: 90_000 }, () => {
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toContain(expected);
     expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('start-up warnings', { timeout: 90_000 }, () => {
+  it('names each preset chain left out and the variable that enables it, and a wildcard host without publicUrl', async () => {
+    const child = spawnCli(['start'], { PUSH_NODE_PORT: '0', PUSH_NODE_HOST: '0.0.0.0' }, tempDir());
+    const warns = (lines: Record<string, unknown>[]) => lines.filter((l) => l.level === 40);
+    const lines = await collectLogs(child, (l) => warns(l).length >= 3);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    const messages = warns(lines).map((l) => String(l.msg));
+    for (const chainId of [11155111, 80002]) {
+      const line = messages.filter((m) => m.startsWith(`chain ${chainId} `));
+      expect(line, messages.join('\n')).toHaveLength(1);
+      expect(line[0]).toContain('is not indexed');
+      expect(line[0]).toContain(`PUSH_NODE_RPC_${chainId}`);
+    }
+    const wildcard = messages.filter((m) => m.includes('publicUrl'));
+    expect(wildcard, messages.join('\n')).toHaveLength(1);
+    expect(wildcard[0]).toContain('0.0.0.0');
+    expect(wildcard[0]).toContain('PUSH_NODE_PUBLIC_URL');
+    expect(wildcard[0]).toContain('127.0.0.1');
+  });
+
+  it('says nothing about publicUrl when it is set', async () => {
+    const child = spawnCli(
+      ['start'],
+      { PUSH_NODE_PORT: '0', PUSH_NODE_HOST: '0.0.0.0', PUSH_NODE_PUBLIC_URL: 'https://push.example' },
+      tempDir(),
+    );
+    const lines = await collectLogs(child, (l) => l.filter((x) => x.level === 40).length >= 2);
+    // The chain warnings come right after "push node listening"; give a wildcard warning the same chance.
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    expect(lines.some((l) => l.msg === 'push node listening')).toBe(true);
+    expect(lines.filter((l) => String(l.msg).includes('publicUrl'))).toEqual([]);
+  });
+});
+
+describe('push-node status uses the node config', { timeout: 90_000 }, () => {
+  it('finds the node at PUSH_NODE_PORT or the --config port without --url', async () => {
+    const port = await findFreePort();
+    const cwd = tempDir();
+    const child = spawnCli(['start'], { PUSH_NODE_PORT: String(port) }, cwd);
+    try {
+      await waitForLog(child, 'push node listening');
+      const byEnv = await runCli(['status'], { PUSH_NODE_PORT: String(port) }, cwd);
+      expect(byEnv.stderr).toBe('');
+      expect(byEnv.code).toBe(0);
+      expect(byEnv.stdout).toContain(`at http://127.0.0.1:${port}: ok`);
+      const file = join(cwd, 'node.yaml');
+      writeFileSync(file, `host: 0.0.0.0\nport: ${port}\n`);
+      const byFile = await runCli(['status', '--config', file], {}, cwd);
+      expect(byFile.code).toBe(0);
+      expect(byFile.stdout).toContain(`at http://127.0.0.1:${port}: ok`);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const down = await runCli(['status'], { PUSH_NODE_PORT: String(port) }, cwd);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`PUSH_ERR_NODE_UNREACHABLE: no node answers at http://127.0.0.1:${port}`);
+  });
+});
+
+describe('push-node migrate', { timeout: 90_000 }, () => {
+  it('names the migrations it applied, then says the store is already at the latest', async () => {
+    const cwd = tempDir();
+    const first = await runCli(['migrate'], {}, cwd);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('applied');
+    expect(first.stdout).toContain('001-initial');
+    expect(first.stdout).toContain(LATEST_MIGRATION);
+    const second = await runCli(['migrate'], {}, cwd);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`already at ${LATEST_MIGRATION}`);
+    expect(second.stdout).not.toContain('001-initial');
   });
 });
 
