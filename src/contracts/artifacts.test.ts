@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toEventSelector } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import { artifactsDir, loadArtifact, loadPushArtifacts, packageRoot } from './artifacts.js';
+import { packageRoot } from '../package-root.js';
+import { artifactsDir, loadArtifact, loadPushArtifacts } from './artifacts.js';
 
 const SCRIPT = join(packageRoot(), 'scripts', 'build-contracts.js');
 const tmp = mkdtempSync(join(tmpdir(), 'push-contracts-'));

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Abi, Hex } from 'viem';
 import { pushError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 
 /** What scripts/build-contracts.js writes to build/contracts/<Name>.json. */
 export interface ContractArtifact {
@@ -23,40 +24,6 @@ interface BuildModule {
     contracts: string[];
     outDir: string;
   };
-}
-
-const PACKAGE_NAME = 'push-node';
-
-let cachedRoot: string | undefined;
-
-/**
- * The package root, found by walking up from this file to the package.json named push-node. This works from both
- * `src/contracts/` (vitest runs the TS directly) and `dist/contracts/` (the built CLI), whatever the cwd.
- */
-export function packageRoot(): string {
-  if (cachedRoot) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      try {
-        if ((JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
-          cachedRoot = dir;
-          return dir;
-        }
-      } catch {
-        // An unreadable package.json on the way up is not ours; keep walking.
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw pushError('PUSH_ERR_CONTRACT_BUILD', 'Cannot find the push-node package root', {
-        hint: 'run from an installed or checked-out push-node package',
-        details: { from: fileURLToPath(import.meta.url) },
-      });
-    }
-    dir = parent;
-  }
 }
 
 export function artifactsDir(): string {

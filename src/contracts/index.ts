@@ -5,5 +5,4 @@ export {
   loadArtifact,
   loadPushArtifacts,
   type PushContractName,
-  packageRoot,
 } from './artifacts.js';

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerUiRoutes } from '../../ui/routes.js';
 import { createOpenApiCollector, registerDocsRoutes } from '../openapi.js';
 import type { ReadRouteDeps } from './deps.js';
 import { registerFeedRoutes } from './feeds.js';
@@ -13,8 +14,8 @@ export { registerWriteRoutes, type WriteRouteDeps } from './write.js';
 export type PushRoutesDeps = ReadRouteDeps & Partial<WriteRouteDeps>;
 
 /**
- * Every Push notification route, plus the OpenAPI document and docs page at `/apis/docs`. Without `admission` the
- * node serves reads only (the signed doors are not mounted).
+ * Every Push notification route, plus the OpenAPI document and docs page at `/apis/docs` and the dashboard at `/`.
+ * Without `admission` the node serves reads only (the signed doors are not mounted).
  */
 export function registerPushRoutes(app: FastifyInstance, deps: PushRoutesDeps): void {
   const collector = createOpenApiCollector(app);
@@ -27,4 +28,5 @@ export function registerPushRoutes(app: FastifyInstance, deps: PushRoutesDeps): 
     });
   }
   registerDocsRoutes(app, { collector, publicUrl: deps.config.publicUrl });
+  registerUiRoutes(app);
 }
