@@ -27,7 +27,15 @@ describe('chain adapters', () => {
         calls.push('stop');
         phase = 'stopped';
       },
-      status: () => ({ chainId: 900, phase, head: 10, synced: 10, healthy: phase === 'live', lastHeadAt: 1 }),
+      status: () => ({
+        chainId: 900,
+        name: 'solana-like',
+        phase,
+        head: 10,
+        synced: 10,
+        healthy: phase === 'live',
+        lastHeadAt: 1,
+      }),
       async whenSynced() {},
     };
     const multi = createMultiChainIndexer([spec(900)], {

@@ -354,6 +354,7 @@ export function createChainIndexer(options: ChainIndexerOptions): ChainIndexer {
       const head = liveWatcher?.latest()?.number ?? null;
       const s: ChainStatus = {
         chainId: spec.chainId,
+        name: spec.name,
         phase,
         head,
         synced: loaded ? follower.synced() : null,

@@ -93,6 +93,8 @@ export interface ChainSpec {
 
 export interface ChainStatus {
   chainId: number;
+  /** The chain's name from the config (`chains[].name`, or the preset's). */
+  name: string;
   phase: 'starting' | 'backfill' | 'live' | 'stopped' | 'failed';
   head: number | null;
   synced: number | null;

@@ -5,7 +5,6 @@ import { createNode } from '../node.js';
 export async function startCommand(opts: { config?: string }): Promise<void> {
   const config = loadConfig({ file: opts.config });
   const node = await createNode(config);
-  await node.start();
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -19,6 +18,15 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
       },
     );
   };
+  // Before start: it listens first, then waits for each chain's first answer (an RPC that is down takes its retries),
+  // and a Ctrl-C meanwhile must still shut down gracefully.
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    await node.start();
+  } catch (err) {
+    // A start cut short by a shutdown is not a failure to report.
+    if (stopping) return;
+    throw err;
+  }
 }

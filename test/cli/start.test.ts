@@ -107,6 +107,25 @@ describe('push-node start', { timeout: 90_000 }, () => {
   });
 });
 
+describe('shutdown while starting', { timeout: 90_000 }, () => {
+  it('stops gracefully on SIGINT while a chain RPC that is down keeps start() waiting', async () => {
+    const child = spawnCli(
+      ['start'],
+      { PUSH_NODE_PORT: '0', PUSH_NODE_RPC_11155111: 'http://127.0.0.1:9' },
+      tempDir(),
+    );
+    await collectLogs(child, (l) => l.some((x) => x.msg === 'chain indexer starting'));
+    const exited = once(child, 'exit');
+    const rest = collectLogs(child, (l) => l.some((x) => x.msg === 'push node stopped'));
+    child.kill('SIGINT');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect((await rest).map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['shutting down', 'push node stopped']),
+    );
+  });
+});
+
 describe('start-up warnings', { timeout: 90_000 }, () => {
   it('names each preset chain left out and the variable that enables it, and a wildcard host without publicUrl', async () => {
     const child = spawnCli(['start'], { PUSH_NODE_PORT: '0', PUSH_NODE_HOST: '0.0.0.0' }, tempDir());

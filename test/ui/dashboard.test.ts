@@ -139,6 +139,7 @@ describe('dashboard in a browser', () => {
       const chain = page.locator(`#chains tbody tr[data-chain-id="${CORE_CHAIN_ID}"]`);
       await chain.waitFor();
       const [cells] = await rowTexts(page, `#chains tbody tr[data-chain-id="${CORE_CHAIN_ID}"]`);
+      expect(cells?.[0]).toBe('devnet-core');
       expect(cells?.[1]).toBe(String(CORE_CHAIN_ID));
       expect(cells?.[2]).toBe('live');
       expect(cells?.[3]).toMatch(/^\d+ \/ \d+$/);
