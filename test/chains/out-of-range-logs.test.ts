@@ -117,7 +117,8 @@ describe('eth_getLogs answers with logs outside the asked range', () => {
     const proxy = await leakyProxy();
     try {
       const ix = await index(store, { urls: [proxy.url], until: addBlock - 2 });
-      await new Promise((r) => setTimeout(r, 500));
+      // The refused range is retried with backoff: wait for the error to be recorded, not for a fixed time.
+      for (let i = 0; i < 400 && !ix.status().error; i++) await new Promise((r) => setTimeout(r, 50));
       const status = ix.status();
       await ix.stop();
       expect(status.synced).toBe(addBlock - 2);

@@ -114,8 +114,8 @@ function parseAliasTarget(s: string): { chainId: number | null; address: string 
  * The handshake of `alias` (on `aliasChainId`) has just completed: what that chain recorded for the alias before —
  * opt-ins and notifications set aside while the alias was not verified — is applied now, so the result does not depend
  * on which chain the node indexed first. Journaled under each replayed log's own alias-chain block, as if applied when
- * indexed: a reorg of the alias chain undoes them; a core-chain reorg that removes the declaration does not (nor does
- * it undo alias opt-ins applied while the alias was verified — cross-chain undo is not modelled). Each is idempotent
+ * indexed: a reorg of the alias chain undoes them; a reorg of either chain that undoes the handshake undoes what the
+ * alias chain did through it (alias-undo.ts), to be applied again if it completes again. Each is idempotent
  * (last-writer-wins opt-ins, notifications keyed by their log). On the alias's own chain, only what comes before the
  * current log: the rest of the batch follows in order.
  */

@@ -17,6 +17,12 @@ import {
   type SubscriptionCommand,
   type SubscriptionRow,
 } from '../subscriptions.js';
+import {
+  aliasesBeforeRollback,
+  brokenAliases,
+  reassertConfirmations,
+  undoAliasEffects,
+} from './alias-undo.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
 import { recordChainInputs } from './inputs.js';
 
@@ -205,6 +211,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
     const changedSubscriptions: { channel: string; subscriber: string }[] = [];
     await db.transaction().execute(async (tx) => {
       await lockChainWrites(tx, store.dialect);
+      const linked = await aliasesBeforeRollback(tx, chainId, toBlock);
       const undone = await rollbackJournal(tx, chainId, toBlock);
       for (const u of undone) {
         if (OPT_IN_TABLES.has(u.table))
@@ -216,6 +223,23 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       // The restored images of these rows predate any opt-in written since without this chain's journal (signed
       // requests, other chains): the history the rollback left decides their state.
       await rederiveSubscriptions(tx, changedSubscriptions);
+      if (chainId === coreChainId) {
+        const touched = undone.filter((u) => u.table === 'aliases').map((u) => u.key);
+        await reassertConfirmations(
+          tx,
+          coreChainId,
+          touched as { alias_chain_id: number; alias_address: string }[],
+        );
+      }
+      // A handshake the rollback undid (its declaration or confirmation orphaned) no longer makes the alias chain's
+      // logs the channel's, including those journaled under the other chain or applied from final blocks.
+      for (const link of await brokenAliases(tx, linked)) {
+        changedSubscriptions.push(...(await undoAliasEffects(tx, link)));
+        logger.warn(
+          { chainId, toBlock, ...link },
+          'reorg undid an alias handshake: its alias-chain effects are undone',
+        );
+      }
       const removed = await tx
         .deleteFrom('inputs')
         .where('chain_id', '=', chainId)

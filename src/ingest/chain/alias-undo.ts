@@ -1,0 +1,181 @@
+import { parseCaip } from '../../protocol/index.js';
+import type { Executor } from '../../store/writer.js';
+import { rederiveSubscriptions } from '../subscriptions.js';
+
+/** An alias handshake: `alias` on chain `aliasChainId` stands for the core `channel`. */
+export interface AliasLink {
+  aliasChainId: number;
+  aliasAddress: string;
+  channel: string;
+}
+
+const complete = (r: { declared: number; confirmed: number }) => r.declared === 1 && r.confirmed === 1;
+
+/**
+ * The complete alias handshakes among the aliases rows a rollback of `chainId` above `toBlock` is about to restore
+ * (read before `rollbackJournal`, compared after it by `brokenAliases`).
+ */
+export async function aliasesBeforeRollback(
+  exec: Executor,
+  chainId: number,
+  toBlock: number,
+): Promise<AliasLink[]> {
+  const entries = await exec
+    .selectFrom('journal')
+    .select('row_key')
+    .where('chain_id', '=', chainId)
+    .where('block_number', '>', toBlock)
+    .where('table_name', '=', 'aliases')
+    .execute();
+  const out = new Map<string, AliasLink>();
+  for (const e of entries) {
+    const key = JSON.parse(e.row_key) as { alias_chain_id: number; alias_address: string };
+    const row = await exec
+      .selectFrom('aliases')
+      .selectAll()
+      .where('alias_chain_id', '=', Number(key.alias_chain_id))
+      .where('alias_address', '=', String(key.alias_address))
+      .executeTakeFirst();
+    if (row && complete(row))
+      out.set(`${row.alias_chain_id}:${row.alias_address}`, {
+        aliasChainId: Number(row.alias_chain_id),
+        aliasAddress: row.alias_address,
+        channel: row.channel,
+      });
+  }
+  return [...out.values()];
+}
+
+/** The core channel an alias's own ChannelAlias log names (`<channel>` or `eip155:<core>:<channel>`), if any. */
+function confirmedChannel(body: string, coreChainId: number): string | null {
+  const args = (JSON.parse(body) as { args: Record<string, unknown> }).args;
+  try {
+    const target = parseCaip(String(args._ethereumChannelAddress ?? '').trim());
+    if (target.kind !== 'eip155') return null;
+    return target.chainId === null || target.chainId === coreChainId ? target.address : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * After a core-chain rollback restored aliases rows: an image taken when the core chain declared an alias predates
+ * the alias's confirmation when that came later from its own chain (not journaled here), and restoring it would erase
+ * the confirmation — and with it a handshake the new branch may complete again. The alias chain's last recorded
+ * ChannelAlias/RemoveChannelAlias log by the alias says what its half is; it is set again, as its handler would.
+ */
+export async function reassertConfirmations(
+  exec: Executor,
+  coreChainId: number,
+  touched: readonly { alias_chain_id: number; alias_address: string }[],
+): Promise<void> {
+  for (const key of touched) {
+    const aliasChainId = Number(key.alias_chain_id);
+    if (aliasChainId === coreChainId) continue;
+    const last = await exec
+      .selectFrom('inputs')
+      .select(['event', 'body', 'tx_hash'])
+      .where('kind', '=', 'chain')
+      .where('chain_id', '=', aliasChainId)
+      .where('event', 'in', ['ChannelAlias', 'RemoveChannelAlias'])
+      .where('body', 'like', `%"${key.alias_address}"%`)
+      .orderBy('block_number', 'desc')
+      .orderBy('log_index', 'desc')
+      .executeTakeFirst();
+    if (!last || last.event !== 'ChannelAlias') continue;
+    const channel = confirmedChannel(last.body, coreChainId);
+    if (!channel) continue;
+    const row = await exec
+      .selectFrom('aliases')
+      .selectAll()
+      .where('alias_chain_id', '=', aliasChainId)
+      .where('alias_address', '=', key.alias_address)
+      .executeTakeFirst();
+    if (row?.channel === channel && row.confirmed === 1) continue;
+    const confirm = `eip155:${aliasChainId}:${last.tx_hash}`;
+    if (row?.channel === channel) {
+      await exec
+        .updateTable('aliases')
+        .set({ confirmed: 1, confirm_proof: confirm })
+        .where('alias_chain_id', '=', aliasChainId)
+        .where('alias_address', '=', key.alias_address)
+        .execute();
+    } else if (!row) {
+      await exec
+        .insertInto('aliases')
+        .values({
+          alias_chain_id: aliasChainId,
+          alias_address: key.alias_address,
+          channel,
+          declared: 0,
+          confirmed: 1,
+          declare_proof: null,
+          confirm_proof: confirm,
+          updated_at: Date.now(),
+        })
+        .execute();
+    }
+  }
+}
+
+/** Of the handshakes complete before a rollback, those it undid (one half gone, or now standing for another channel). */
+export async function brokenAliases(exec: Executor, before: readonly AliasLink[]): Promise<AliasLink[]> {
+  const broken: AliasLink[] = [];
+  for (const link of before) {
+    const row = await exec
+      .selectFrom('aliases')
+      .selectAll()
+      .where('alias_chain_id', '=', link.aliasChainId)
+      .where('alias_address', '=', link.aliasAddress)
+      .executeTakeFirst();
+    if (!row || !complete(row) || row.channel !== link.channel) broken.push(link);
+  }
+  return broken;
+}
+
+/**
+ * Undoes what the alias chain's logs did for the core channel through a handshake a reorg has just undone: its
+ * opt-in commands and its admitted notifications. Without the handshake those logs were never the channel's; they
+ * stay recorded in `inputs`, and are applied again (alias-inputs.ts) if a handshake completes later — on the new
+ * branch, say. Signed requests over HTTP are left alone: they were checked against what the node knew when they came.
+ * Returns the opt-in pairs whose state it re-derived (for live fan-out).
+ */
+export async function undoAliasEffects(
+  exec: Executor,
+  link: AliasLink,
+): Promise<{ channel: string; subscriber: string }[]> {
+  const chainOrder = `c:${link.aliasChainId}:%`;
+  const events = await exec
+    .selectFrom('subscription_events')
+    .select('subscriber')
+    .where('channel', '=', link.channel)
+    .where('chain_id', '=', link.aliasChainId)
+    .where('ts_order', 'like', chainOrder)
+    .execute();
+  await exec
+    .deleteFrom('subscription_events')
+    .where('channel', '=', link.channel)
+    .where('chain_id', '=', link.aliasChainId)
+    .where('ts_order', 'like', chainOrder)
+    .execute();
+  const pairs = [...new Set(events.map((e) => e.subscriber))].map((subscriber) => ({
+    channel: link.channel,
+    subscriber,
+  }));
+  await rederiveSubscriptions(exec, pairs);
+
+  const notifications = await exec
+    .selectFrom('notifications')
+    .select('id')
+    .where('channel', '=', link.channel)
+    .where('chain_id', '=', link.aliasChainId)
+    .where('input_key', 'like', `chain:${link.aliasChainId}:%`)
+    .execute();
+  const ids = notifications.map((n) => Number(n.id));
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    await exec.deleteFrom('feed_entries').where('notification_id', 'in', part).execute();
+    await exec.deleteFrom('notifications').where('id', 'in', part).execute();
+  }
+  return pairs;
+}
