@@ -82,7 +82,7 @@ export async function reassertConfirmations(
       .orderBy('block_number', 'desc')
       .orderBy('log_index', 'desc')
       .executeTakeFirst();
-    if (!last || last.event !== 'ChannelAlias') continue;
+    if (last?.event !== 'ChannelAlias') continue;
     const channel = confirmedChannel(last.body, coreChainId);
     if (!channel) continue;
     const row = await exec
