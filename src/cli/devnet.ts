@@ -83,6 +83,7 @@ export function summary(
     'Push Node devnet is up. Ctrl-C stops everything.',
     '',
     `  node (REST + socket.io)  ${info.node}   (the SDK's ENV.LOCAL expects http://localhost:4000)`,
+    `  dashboard                ${info.node}/`,
     `  health                   ${info.node}/apis/v1/health`,
     `  IPFS gateway             ${info.ipfsGateway}`,
   ];

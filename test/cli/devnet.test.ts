@@ -176,6 +176,12 @@ describe('the devnet summary', () => {
     chains: [],
   };
 
+  it('points at the dashboard and the health route of the node', () => {
+    const text = summary(info, { accounts: [] }, [], resolve(DEFAULT_DATA_DIR));
+    expect(text).toContain(`dashboard                ${info.node}/`);
+    expect(text).toContain(`health                   ${info.node}/apis/v1/health`);
+  });
+
   it('names --data-dir in the "make your own channel" command when the data dir is not the default', () => {
     const dir = tempDirs.make();
     expect(summary(info, { accounts: [] }, [], dir)).toContain(
