@@ -112,4 +112,44 @@ describe.each(storeBackends())('alias effects vs a core-chain reorg on $name', (
       expect(await index(order, 'orphan-and-redeclare')).toEqual(await fromScratch(true));
     });
   }
+
+  // The mirror: the alias confirms in unfinalised alias block 50, the core chain's declaration is indexed after it, and
+  // the alias chain reorgs block 50 away and confirms again on its new branch (block 50').
+  it('an alias-chain reorg of the confirmation keeps the declaration indexed after it: the new branch completes it', async () => {
+    const ALIAS_FORK = `0x${'fa'.repeat(32)}` as const;
+    const reconfirm: ChainLog = { ...aliasConfirm, blockHash: ALIAS_FORK };
+    const store = await backend.open();
+    const { sink } = testAdmission(store, { now: () => (T0 + 3600) * 1000 });
+    await sink.apply(ALIAS_CHAIN_ID, {
+      fromBlock: 50,
+      toBlock: 52,
+      logs: [aliasConfirm, ...aliasActivity],
+      blocks: [],
+      finalizedBlock: 49,
+    });
+    await sink.apply(CORE_CHAIN_ID, {
+      fromBlock: 90,
+      toBlock: 100,
+      logs: [created, declaration],
+      blocks: [],
+      finalizedBlock: 100,
+    });
+    expect((await state(store)).subscriptions).toHaveLength(1);
+    await sink.rollback(ALIAS_CHAIN_ID, 49);
+    // The new branch holds the confirmation again, and the same activity.
+    await sink.apply(ALIAS_CHAIN_ID, {
+      fromBlock: 50,
+      toBlock: 52,
+      logs: [
+        reconfirm,
+        ...aliasActivity.map((l) => ({
+          ...l,
+          blockHash: testBlockHash(ALIAS_CHAIN_ID, l.blockNumber + 1000),
+        })),
+      ],
+      blocks: [],
+      finalizedBlock: 52,
+    });
+    expect(await state(store)).toEqual(await fromScratch(true));
+  });
 });

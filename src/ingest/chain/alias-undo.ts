@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { parseCaip } from '../../protocol/index.js';
 import type { Executor } from '../../store/writer.js';
 import { rederiveSubscriptions } from '../subscriptions.js';
@@ -111,6 +112,91 @@ export async function reassertConfirmations(
           confirmed: 1,
           declare_proof: null,
           confirm_proof: confirm,
+          updated_at: Date.now(),
+        })
+        .execute();
+    }
+  }
+}
+
+/** The alias (`eip155:<chain>:<alias>`) a core-chain ChannelAlias/RemoveChannelAlias log names, and its channel. */
+function declaredAlias(body: string): { channel: string; chainId: number; address: string } | null {
+  const args = (JSON.parse(body) as { args: Record<string, unknown> }).args;
+  try {
+    const target = parseCaip(String(args._ethereumChannelAddress ?? args._baseChannelAddress ?? '').trim());
+    if (target.kind !== 'eip155' || target.chainId === null) return null;
+    return {
+      channel: String(args._channelOwnerAddress).toLowerCase(),
+      chainId: target.chainId,
+      address: target.address,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The mirror of `reassertConfirmations`, after an alias-chain rollback: an image taken when the alias confirmed
+ * predates the core chain's declaration when that was indexed later, and restoring it would erase the declaration.
+ * The core chain's last recorded ChannelAlias/RemoveChannelAlias log naming the alias says what that half is. (A
+ * declaration made through channel metadata `aliasDetails` is not re-read here.)
+ */
+export async function reassertDeclarations(
+  exec: Executor,
+  coreChainId: number,
+  rolledBackChainId: number,
+  touched: readonly { alias_chain_id: number; alias_address: string }[],
+): Promise<void> {
+  for (const key of touched) {
+    const aliasChainId = Number(key.alias_chain_id);
+    if (aliasChainId !== rolledBackChainId || aliasChainId === coreChainId) continue;
+    const candidates = await exec
+      .selectFrom('inputs')
+      .select(['event', 'body', 'tx_hash'])
+      .where('kind', '=', 'chain')
+      .where('chain_id', '=', coreChainId)
+      .where('event', 'in', ['ChannelAlias', 'RemoveChannelAlias'])
+      .where(sql<string>`lower(body)`, 'like', `%${key.alias_address}%`)
+      .orderBy('block_number', 'desc')
+      .orderBy('log_index', 'desc')
+      .execute();
+    const last = candidates
+      .map((c) => ({ ...c, target: declaredAlias(c.body) }))
+      .find((c) => c.target?.chainId === aliasChainId && c.target.address === key.alias_address);
+    if (last?.event !== 'ChannelAlias' || !last.target) continue;
+    const channel = last.target.channel;
+    const row = await exec
+      .selectFrom('aliases')
+      .selectAll()
+      .where('alias_chain_id', '=', aliasChainId)
+      .where('alias_address', '=', key.alias_address)
+      .executeTakeFirst();
+    if (row?.channel === channel && row.declared === 1) continue;
+    const declare = `eip155:${coreChainId}:${last.tx_hash}`;
+    if (row) {
+      await exec
+        .updateTable('aliases')
+        .set({
+          channel,
+          declared: 1,
+          declare_proof: declare,
+          confirmed: row.channel === channel ? row.confirmed : 0,
+          confirm_proof: row.channel === channel ? row.confirm_proof : null,
+        })
+        .where('alias_chain_id', '=', aliasChainId)
+        .where('alias_address', '=', key.alias_address)
+        .execute();
+    } else {
+      await exec
+        .insertInto('aliases')
+        .values({
+          alias_chain_id: aliasChainId,
+          alias_address: key.alias_address,
+          channel,
+          declared: 1,
+          confirmed: 0,
+          declare_proof: declare,
+          confirm_proof: null,
           updated_at: Date.now(),
         })
         .execute();

@@ -21,6 +21,7 @@ import {
   aliasesBeforeRollback,
   brokenAliases,
   reassertConfirmations,
+  reassertDeclarations,
   undoAliasEffects,
 } from './alias-undo.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
@@ -223,14 +224,12 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       // The restored images of these rows predate any opt-in written since without this chain's journal (signed
       // requests, other chains): the history the rollback left decides their state.
       await rederiveSubscriptions(tx, changedSubscriptions);
-      if (chainId === coreChainId) {
-        const touched = undone.filter((u) => u.table === 'aliases').map((u) => u.key);
-        await reassertConfirmations(
-          tx,
-          coreChainId,
-          touched as { alias_chain_id: number; alias_address: string }[],
-        );
-      }
+      // Restored alias images may predate the other chain's half of a handshake: the half its chain still holds stays.
+      const touched = undone
+        .filter((u) => u.table === 'aliases')
+        .map((u) => u.key as { alias_chain_id: number; alias_address: string });
+      if (chainId === coreChainId) await reassertConfirmations(tx, coreChainId, touched);
+      else await reassertDeclarations(tx, coreChainId, chainId, touched);
       // A handshake the rollback undid (its declaration or confirmation orphaned) no longer makes the alias chain's
       // logs the channel's, including those journaled under the other chain or applied from final blocks.
       for (const link of await brokenAliases(tx, linked)) {
