@@ -51,6 +51,7 @@ let proxy: RpcProxy;
 let startBlock: number;
 let channelWallet: Address;
 let multisigChannel: Address;
+let multisigSubscriber: Address;
 let subscriberWallet: Address;
 
 const DOMAIN = { name: 'EPNS COMM V1', chainId: CORE_CHAIN_ID, verifyingContract: COMM } as const;
@@ -149,6 +150,14 @@ beforeAll(async () => {
     args: [CO_OWNER.address, 2n],
   });
   await asWallet(walletArtifact, multisigChannel, CHANNEL_OWNER, coreTarget, 'createChannel', [2, identity]);
+  // A 2-of-2 wallet subscriber (SUBSCRIBER_OWNER and CO_OWNER).
+  multisigSubscriber = await deployWallet(walletArtifact, SUBSCRIBER_OWNER);
+  await sendContractCall(chain, SUBSCRIBER_OWNER.privateKey, {
+    address: multisigSubscriber,
+    abi: walletArtifact.abi,
+    functionName: 'addOwner',
+    args: [CO_OWNER.address, 2n],
+  });
   await sendContractCall(chain, EOA_CHANNEL.privateKey, {
     ...coreTarget,
     functionName: 'createChannel',
@@ -435,5 +444,32 @@ describe.each(storeBackends())('ERC-1271 contract wallets on $name', (backend) =
     const ownerOut = v1(await signUnsubscribeV1(SUBSCRIBER_OWNER, channelWallet, subscriberWallet));
     expect(await post(url('unsubscribe'), ownerOut)).toEqual({ status: 204, code: null });
     expect(await subscribed(channelWallet, subscriberWallet)).toBe(false);
+  });
+
+  it('opts a 2-of-2 wallet subscriber in on a 130-byte signature of both owners, and not on one', async () => {
+    const url = `/apis/v1/channels/${caip(channelWallet)}/subscribe`;
+    const message = JSON.stringify(
+      { channel: channelWallet, subscriber: multisigSubscriber, action: 'Subscribe', userSetting: '' },
+      null,
+      4,
+    );
+    const one = { verificationProof: `eip712v2:${await signData(SUBSCRIBER_OWNER, message)}`, message };
+    expect(await post(url, one)).toEqual({ status: 403, code: 'PUSH_ERR_SIGNER_NOT_AUTHORIZED' });
+    expect(await subscribed(channelWallet, multisigSubscriber)).toBeUndefined();
+    const [a, b] = [SUBSCRIBER_OWNER, CO_OWNER].sort((x, y) =>
+      x.address.toLowerCase() < y.address.toLowerCase() ? -1 : 1,
+    );
+    const both = `${await signData(a!, message)}${(await signData(b!, message)).slice(2)}`;
+    expect(await post(url, { verificationProof: `eip712v2:${both}`, message })).toEqual({
+      status: 204,
+      code: null,
+    });
+    expect(await subscribed(channelWallet, multisigSubscriber)).toBe(true);
+    // The same request again changes nothing.
+    expect(await post(url, { verificationProof: `eip712v2:${both}`, message })).toEqual({
+      status: 204,
+      code: null,
+    });
+    expect(await subscribed(channelWallet, multisigSubscriber)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { Hex } from 'viem';
-import { pushError } from '../../errors.js';
+import { isPushError, pushError } from '../../errors.js';
 import {
   commDomain,
   DATA_TYPES,
@@ -15,6 +15,7 @@ import {
   UNSUBSCRIBE_V1_TYPES,
 } from '../../protocol/index.js';
 import type { Store } from '../../store/index.js';
+import { lockChainWrites } from '../../store/locks.js';
 import { channelSettingsOf } from '../../store/repos/feed-item.js';
 import { createWriter, type Executor } from '../../store/writer.js';
 import { applySubscription } from '../subscriptions.js';
@@ -23,6 +24,20 @@ import type { AdmissionChain, ChainClient } from './chain-client.js';
 import { resolveChannel } from './gate.js';
 import type { RateLimiter } from './rate-limit.js';
 import { checkTypedSigner, pgpProofRefused } from './signer.js';
+
+/**
+ * What keys a signed opt-in command (its input key and tie-break order): an account key's signature in canonical form,
+ * so its malleable twin (high s) is the same command; a contract wallet's (accepted through ERC-1271: longer than 65
+ * bytes, or a wallet-specific `v`) as sent, lower-case.
+ */
+function commandSignatureKey(signature: Hex): string {
+  try {
+    return canonicalSignature(signature);
+  } catch (err) {
+    if (isPushError(err, 'PUSH_ERR_SIGNATURE_INVALID')) return signature.toLowerCase();
+    throw err;
+  }
+}
 
 /** The body of `POST /apis/v1/channels/:channel/subscribe|unsubscribe` (SDK contract §2.7). */
 export interface SubscriptionBody {
@@ -154,11 +169,15 @@ export function createSubscriptionDoor(deps: SubscriptionDoorDeps) {
     const ts = meta.receivedAt ?? deps.now();
     const proofText = String(body.verificationProof);
     const subscribed = action === 'Subscribe';
+    const signatureKey = commandSignatureKey(signature);
     const applied = await deps.store.db.transaction().execute(async (tx) => {
+      // A reorg rollback re-derives opt-in state from the command history: on Postgres, where transactions overlap,
+      // this command must not read that history while a rollback is rewriting it (nor the other way round).
+      await lockChainWrites(tx, deps.store.dialect);
       await tx
         .insertInto('inputs')
         .values({
-          key: `${action.toLowerCase()}:${canonicalSignature(signature)}:${ts}`,
+          key: `${action.toLowerCase()}:${signatureKey}:${ts}`,
           kind: 'http',
           event: action,
           chain_id: url.chainId,
@@ -183,7 +202,7 @@ export function createSubscriptionDoor(deps: SubscriptionDoorDeps) {
         subscribed,
         settingsRaw: settings,
         ts,
-        order: `h:${canonicalSignature(signature)}`,
+        order: `h:${signatureKey}`,
         proof: proofText,
         origin,
         chainId: url.chainId,

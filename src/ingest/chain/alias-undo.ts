@@ -47,6 +47,12 @@ export async function aliasesBeforeRollback(
   return [...out.values()];
 }
 
+/** Who emitted a ChannelAlias/RemoveChannelAlias log (`_channelOwnerAddress`), lower-case. */
+function emitterOf(body: string): string {
+  const args = (JSON.parse(body) as { args: Record<string, unknown> }).args;
+  return String(args._channelOwnerAddress ?? '').toLowerCase();
+}
+
 /** The core channel an alias's own ChannelAlias log names (`<channel>` or `eip155:<core>:<channel>`), if any. */
 function confirmedChannel(body: string, coreChainId: number): string | null {
   const args = (JSON.parse(body) as { args: Record<string, unknown> }).args;
@@ -73,7 +79,8 @@ export async function reassertConfirmations(
   for (const key of touched) {
     const aliasChainId = Number(key.alias_chain_id);
     if (aliasChainId === coreChainId) continue;
-    const last = await exec
+    // Matched as text first, then by who emitted it: the address may appear in other fields of other logs.
+    const candidates = await exec
       .selectFrom('inputs')
       .select(['event', 'body', 'tx_hash'])
       .where('kind', '=', 'chain')
@@ -82,7 +89,8 @@ export async function reassertConfirmations(
       .where('body', 'like', `%"${key.alias_address}"%`)
       .orderBy('block_number', 'desc')
       .orderBy('log_index', 'desc')
-      .executeTakeFirst();
+      .execute();
+    const last = candidates.find((c) => emitterOf(c.body) === key.alias_address);
     if (last?.event !== 'ChannelAlias') continue;
     const channel = confirmedChannel(last.body, coreChainId);
     if (!channel) continue;
