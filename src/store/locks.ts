@@ -24,7 +24,7 @@ async function lockInSchema(tx: Executor, key: number): Promise<void> {
 /**
  * Serialises the transactions that write chain-derived state: chain batches and rollbacks of every chain, channel
  * metadata (it may complete an alias handshake), late content of chain notifications and `eip155:` requests (both
- * journaled under a block). Each reads state another may be changing — an alias half, the undo journal — so one must
+ * journaled under a block), and signed opt-ins (a rollback re-derives opt-in state from the command history). Each reads state another may be changing — an alias half, the undo journal — so one must
  * wait for the other's commit.
  */
 export async function lockChainWrites(tx: Executor, dialect: Dialect): Promise<void> {
