@@ -4,7 +4,7 @@ import { migrationBackends } from '../../../test/support/migration-backends.js';
 describe.each(migrationBackends())('migration 007-subscription-event-origin on $name', (backend) => {
   afterAll(() => backend.cleanup());
 
-  it("gives each pair's current command the origin its subscriptions row recorded", async () => {
+  it("gives signed commands the origin their request recorded, and each pair's current one its row's", async () => {
     const { database, migrator } = await backend.open();
     expect((await migrator.migrateTo('006-input-refusals')).error).toBeUndefined();
     const db = database.db;
@@ -38,6 +38,19 @@ describe.each(migrationBackends())('migration 007-subscription-event-origin on $
       .values([current('0xa', 2, 0, 'https://app.example'), current('0xb', 3, 1, null)])
       .execute();
 
+    // The older signed command's request, as the subscribe door recorded it (key <action>:<signature>:<ts>).
+    await db
+      .insertInto('inputs')
+      .values({
+        key: 'subscribe:1:1',
+        kind: 'http',
+        event: 'Subscribe',
+        body: JSON.stringify({ channel: 'eip155:1:0xc', origin: 'https://older.example' }),
+        ts: 1,
+        created_at: 1,
+      })
+      .execute();
+
     expect((await migrator.migrateToLatest()).error).toBeUndefined();
     const rows = await db
       .selectFrom('subscription_events')
@@ -45,7 +58,7 @@ describe.each(migrationBackends())('migration 007-subscription-event-origin on $
       .orderBy('ts')
       .execute();
     expect(rows.map((r) => ({ ...r, ts: Number(r.ts) }))).toEqual([
-      { subscriber: '0xa', ts: 1, origin: null },
+      { subscriber: '0xa', ts: 1, origin: 'https://older.example' },
       { subscriber: '0xa', ts: 2, origin: 'https://app.example' },
       { subscriber: '0xb', ts: 3, origin: null },
     ]);

@@ -1,14 +1,27 @@
 import { type Kysely, sql } from 'kysely';
+import type { MigrationContext } from './index.js';
 
 /**
  * `subscription_events` becomes the whole truth of opt-ins: with the request's `origin` kept on each command, both
  * `subscriptions` (the newest command) and `subscription_periods` can be derived from it alone. A reorg rollback
  * re-derives them for the pairs it touched instead of trusting the row images it restored, which predate any
- * off-chain (unjournaled) command made since. Existing rows: the origin of each pair's current command is copied
- * from `subscriptions`; older commands never had one recorded.
+ * off-chain (unjournaled) command made since. Existing rows: a signed command's origin is read from its request as
+ * `inputs` recorded it (key `<subscribe|unsubscribe>:<signature>:<ts>`, the event's order being `h:<signature>`); the
+ * current command's is also copied from `subscriptions`.
  */
-export async function up(db: Kysely<unknown>): Promise<void> {
+export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {
   await db.schema.alterTable('subscription_events').addColumn('origin', 'text').execute();
+  const originOf =
+    ctx.dialect === 'postgres' ? `(i.body::json)->>'origin'` : `json_extract(i.body, '$.origin')`;
+  await sql
+    .raw(`
+    update subscription_events set origin = (
+      select ${originOf} from inputs i
+      where i.key = (case when subscription_events.subscribed = 1 then 'subscribe:' else 'unsubscribe:' end)
+        || substr(subscription_events.ts_order, 3) || ':' || subscription_events.ts
+    )
+    where subscription_events.ts_order like 'h:%'`)
+    .execute(db);
   await sql`
     update subscription_events set origin = (
       select s.origin from subscriptions s
