@@ -62,8 +62,9 @@ export interface Follower {
   syncTo(head: number, signal: AbortSignal): Promise<void>;
   /**
    * An applied block that proves `head` is of another chain than the one in the sink (the chain was reset under the
-   * store, e.g. a devnet restarted): a block above the head yet older than it. On one chain no block is older than a
-   * block below it, so an endpoint that is merely behind never gives one. Null when there is no such proof.
+   * store, e.g. a devnet restarted): the head is below the whole unfinalised window and a block above it is older than
+   * it. On one chain no block is older than a block below it, so an endpoint that is merely behind never gives one,
+   * and a reorg to a shorter branch stays inside the window. Null when there is no such proof.
    */
   contradictedBy(head: BlockRef): BlockRef | null;
 }
@@ -351,6 +352,10 @@ export function createFollower(deps: FollowerDeps): Follower {
   }
 
   function contradictedBy(head: BlockRef): BlockRef | null {
+    // Only a head below the whole unfinalised window: a reorg to a shorter branch (a head inside the window, newer
+    // than the blocks it orphaned) keeps a block of the window canonical, and is handled as a reorg.
+    const bottom = recent[0];
+    if (!bottom || head.number >= bottom.number) return null;
     for (let i = recent.length - 1; i >= 0 && recent[i]!.number > head.number; i--) {
       if (recent[i]!.timestamp < head.timestamp) return recent[i]!;
     }

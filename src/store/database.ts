@@ -209,8 +209,17 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openSqlite(opts.sqlitePath ?? ':memory:', opts.logger);
 }
 
-/** Postgres "schema does not exist": raised by Kysely's catalog introspection when ANOTHER schema is dropped meanwhile. */
-const INVALID_SCHEMA_NAME = '3F000';
+/**
+ * Postgres "schema does not exist" and "relation does not exist": raised by Kysely's catalog introspection when ANOTHER
+ * schema (and its tables) is dropped while it reads the catalog.
+ */
+const CATALOG_RACE = new Set(['3F000', '42P01']);
+
+/** An error of the introspection before any migration ran (a migration's own error names it in `results`). */
+function isCatalogRace(outcome: { error?: unknown; results?: { status: string }[] }): boolean {
+  const code = (outcome.error as { code?: string } | undefined)?.code;
+  return code !== undefined && CATALOG_RACE.has(code) && !outcome.results?.some((r) => r.status === 'Error');
+}
 
 /** Applies every pending migration. Safe to run concurrently from several processes on Postgres (Kysely locks). */
 export async function migrateToLatest(database: Database): Promise<{ applied: string[]; latest: string }> {
@@ -223,11 +232,7 @@ export async function migrateToLatest(database: Database): Promise<{ applied: st
   let outcome = await migrator.migrateToLatest();
   // The introspection reads every schema of the database; one dropped concurrently (other tenants, test runs) makes it
   // fail although ours is fine. It is transient: retry a few times.
-  for (
-    let attempt = 1;
-    attempt <= 5 && (outcome.error as { code?: string } | undefined)?.code === INVALID_SCHEMA_NAME;
-    attempt++
-  ) {
+  for (let attempt = 1; attempt <= 5 && isCatalogRace(outcome); attempt++) {
     await new Promise((r) => setTimeout(r, 50 * attempt));
     outcome = await migrator.migrateToLatest();
   }
