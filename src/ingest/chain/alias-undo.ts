@@ -146,8 +146,9 @@ function declaredAlias(body: string): { channel: string; chainId: number; addres
 /**
  * The mirror of `reassertConfirmations`, after an alias-chain rollback: an image taken when the alias confirmed
  * predates the core chain's declaration when that was indexed later, and restoring it would erase the declaration.
- * The core chain's last recorded ChannelAlias/RemoveChannelAlias log naming the alias says what that half is. (A
- * declaration made through channel metadata `aliasDetails` is not re-read here.)
+ * The core chain's last recorded ChannelAlias/RemoveChannelAlias log naming the alias says what that half is — also
+ * when the image is older than a core rollback and still holds a declaration that rollback orphaned. (A declaration
+ * made through channel metadata `aliasDetails` is not re-read here.)
  */
 export async function reassertDeclarations(
   exec: Executor,
@@ -171,14 +172,26 @@ export async function reassertDeclarations(
     const last = candidates
       .map((c) => ({ ...c, target: declaredAlias(c.body) }))
       .find((c) => c.target?.chainId === aliasChainId && c.target.address === key.alias_address);
-    if (last?.event !== 'ChannelAlias' || !last.target) continue;
-    const channel = last.target.channel;
     const row = await exec
       .selectFrom('aliases')
       .selectAll()
       .where('alias_chain_id', '=', aliasChainId)
       .where('alias_address', '=', key.alias_address)
       .executeTakeFirst();
+    if (last?.event !== 'ChannelAlias' || !last.target) {
+      // The image may carry a core-chain declaration a core rollback has orphaned since: the core chain no longer
+      // records it, so the alias is not declared (one made through metadata, `ipfs:` proof, is left as it is).
+      if (row?.declared === 1 && row.declare_proof?.startsWith(`eip155:${coreChainId}:`)) {
+        await exec
+          .updateTable('aliases')
+          .set({ declared: 0, declare_proof: null })
+          .where('alias_chain_id', '=', aliasChainId)
+          .where('alias_address', '=', key.alias_address)
+          .execute();
+      }
+      continue;
+    }
+    const channel = last.target.channel;
     if (row?.channel === channel && row.declared === 1) continue;
     const declare = `eip155:${coreChainId}:${last.tx_hash}`;
     if (row) {
