@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Hex } from 'viem';
@@ -161,6 +161,53 @@ async function refuseIfDevnetRunning(
   }
 }
 
+/** Is process `pid` alive (signal 0 only checks)? */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `<dataDir>/devnet.lock` (created exclusively, holding our pid) before anything else: two devnets started at
+ * once on one data dir cannot both pass the other checks and then delete each other's files. A lock whose process is
+ * gone (killed) is taken over. Returns its release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'devnet.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (Number.isSafeInteger(holder) && holder > 0 && alive(holder)) {
+        throw pushError(
+          'PUSH_ERR_DEVNET_START',
+          `a devnet (pid ${holder}) is using ${dataDir}; nothing was started or deleted`,
+          {
+            field: '--data-dir',
+            hint: 'stop it first (Ctrl-C in its terminal), or give this one its own `--data-dir <dir>`',
+          },
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw pushError('PUSH_ERR_DEVNET_START', `could not lock ${path}`, { field: '--data-dir' });
+}
+
 async function runDevnet(opts: {
   port: string;
   chainPorts: string;
@@ -171,10 +218,16 @@ async function runDevnet(opts: {
   const devnetDir = join(dataDir, 'devnet');
   const nodePort = parsePort(opts.port);
   const chainPorts = parsePorts(opts.chainPorts);
-  await refuseIfDevnetRunning(dataDir, nodePort, chainPorts);
+  const unlock = lockDataDir(dataDir);
+  try {
+    await refuseIfDevnetRunning(dataDir, nodePort, chainPorts);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const logger = createLogger((process.env.PUSH_NODE_LOG_LEVEL as 'info' | undefined) ?? 'warn');
 
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [async () => unlock()];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
