@@ -195,7 +195,11 @@ export function createHeadWatcher(options: HeadWatcherOptions): HeadWatcher {
       client = await acquireWs(url, 10_000);
     } catch (err) {
       wsFailures++;
-      log.debug({ host: hostOf(url), err: (err as Error).message }, 'WebSocket connect failed');
+      // The message may quote the URL, whose path or query often carries an API key.
+      const reason = String((err as Error).message)
+        .split(url)
+        .join(hostOf(url));
+      log.debug({ host: hostOf(url), err: reason }, 'WebSocket connect failed');
       return scheduleWs();
     }
     let held = true;

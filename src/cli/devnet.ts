@@ -53,10 +53,15 @@ function parsePorts(value: string): [number, number] {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || port > 65535) {
-    throw pushError('PUSH_ERR_CONFIG_INVALID', `--port "${value}" must be a port, e.g. 4000`, {
-      field: '--port',
-    });
+  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65535) {
+    // Not 0 either: the node's public URL (written into stored icon links) must name the port it listens on.
+    throw pushError(
+      'PUSH_ERR_CONFIG_INVALID',
+      `--port "${value}" must be a port from 1 to 65535, e.g. 4000`,
+      {
+        field: '--port',
+      },
+    );
   }
   return port;
 }

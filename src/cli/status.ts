@@ -73,4 +73,6 @@ export async function statusCommand(opts: { url?: string; config?: string; json?
   process.stdout.write(
     opts.json ? `${JSON.stringify(health, null, 2)}\n` : `${formatHealth(base, health)}\n`,
   );
+  // Scripts use it as a check: 0 ok, 2 degraded (1 is a node that does not answer).
+  if (health.status !== 'ok') process.exitCode = 2;
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { channelCreateCommand, summary } from '../../src/cli/devnet.js';
 import { DEFAULT_DATA_DIR } from '../../src/config/load.js';
 import { findFreePort } from '../../src/devnet/free-port.js';
-import { type CliResult, killStrayClis, spawnCli } from '../support/cli.js';
+import { type CliResult, killStrayClis, runCli, spawnCli } from '../support/cli.js';
 import { testTempDirs } from '../support/temp-dir.js';
 
 const tempDirs = testTempDirs('push-cli-devnet-');
@@ -165,6 +165,15 @@ describe('push-node devnet channel create', { timeout: 60_000 }, () => {
     expect(res.code).toBe(1);
     expect(res.stderr).not.toContain('no running devnet found');
     expect(res.stderr).toContain('PUSH_ERR_VALIDATION: --key must be');
+  });
+});
+
+describe('push-node devnet options', { timeout: 60_000 }, () => {
+  it('refuses --port 0: the public URL written into stored icon links must name the real port', async () => {
+    const res = await runCli(['devnet', '--port', '0', '--data-dir', tempDirs.make()]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('PUSH_ERR_CONFIG_INVALID');
+    expect(res.stderr).toContain('must be a port from 1 to 65535');
   });
 });
 

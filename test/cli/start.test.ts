@@ -222,4 +222,25 @@ describe('push-node status', { timeout: 90_000 }, () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('PUSH_ERR_NODE_UNREACHABLE');
   });
+
+  it('exits 2 while the node is degraded (a chain whose RPC is down)', async () => {
+    const child = spawnCli(
+      ['start'],
+      { PUSH_NODE_PORT: '0', PUSH_NODE_RPC_11155111: 'http://127.0.0.1:9' },
+      tempDir(),
+    );
+    try {
+      const { url } = (await waitForLog(child, 'push node listening')) as { url: string };
+      let res = await runCli(['status', '--url', url]);
+      for (let i = 0; i < 40 && res.code !== 2; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        res = await runCli(['status', '--url', url]);
+      }
+      expect(res.code).toBe(2);
+      expect(res.stdout).toContain('degraded');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
 });
