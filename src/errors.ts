@@ -56,6 +56,7 @@ export const ERROR_CODES = {
 
   // chains
   PUSH_ERR_RPC_UNAVAILABLE: { status: 503, message: 'No RPC endpoint of the chain answered' },
+  PUSH_ERR_REDIS_UNAVAILABLE: { status: 503, message: 'Redis did not answer' },
   PUSH_ERR_RPC_RATE_LIMITED: { status: 429, message: 'The RPC endpoint is rate limiting' },
   PUSH_ERR_RPC_RANGE_TOO_LARGE: {
     status: 400,

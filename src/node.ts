@@ -195,7 +195,10 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
         throw err;
       }
       started = true;
-      await realtime.ready();
+      await realtime.ready().catch(async (err) => {
+        await shutdown(err);
+        throw err;
+      });
       admission.start();
       metrics.up.set(1);
       logger.info({ url: node.url, store: store.dialect, version: VERSION }, 'push node listening');

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
-import { isPushError } from '../errors.js';
+import { isPushError, pushError } from '../errors.js';
 import type { AdmittedNotification, NotificationBus } from '../ingest/bus.js';
 import { normalizeRecipient } from '../protocol/index.js';
 import type { DB } from '../store/index.js';
@@ -54,6 +54,8 @@ export interface RealtimeDeps {
   logger?: Logger;
   /** With a Redis URL, processes share fan-out through the socket.io Redis adapter. */
   redisUrl?: string | undefined;
+  /** How long `ready()` waits for Redis before failing with PUSH_ERR_REDIS_UNAVAILABLE (default 10 s). */
+  redisConnectTimeoutMs?: number;
   registry?: Registry;
   /** Loads the backlog of a resuming client; without it `lastId` is ignored. */
   missed?: MissedFeedLoader;
@@ -61,6 +63,16 @@ export interface RealtimeDeps {
   maxSocketsPerAddress?: number;
   /** Largest backlog sent on resume; a client further behind pages the REST feed. */
   resumeLimit?: number;
+}
+
+/** A Redis URL as logs may show it: scheme, host and port, never a password. */
+function redactedRedis(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return 'redis://…';
+  }
 }
 
 export interface SubscriptionChange {
@@ -159,14 +171,64 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   let redis: { pub: Redis; sub: Redis } | null = null;
   let readyPromise: Promise<void> = Promise.resolve();
   if (deps.redisUrl) {
-    const pub = new Redis(deps.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    const where = redactedRedis(deps.redisUrl);
+    // Commands wait for a reconnect instead of failing after a few retries: a Redis blip delays relays, it does not
+    // drop them on this side.
+    const pub = new Redis(deps.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
     const sub = pub.duplicate();
-    for (const c of [pub, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+    for (const c of [pub, sub]) {
+      c.on('error', (err) => logger.warn({ err: err.message, redis: where }, 'redis error'));
+      // The adapter fires these without awaiting them; a rejection (the client closing at shutdown) must not become
+      // an unhandled rejection, which ends the process.
+      for (const method of ['publish', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe'] as const) {
+        const original = (c[method] as (...args: unknown[]) => Promise<unknown>).bind(c);
+        (c as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          const pending = original(...args);
+          pending.catch((err: Error) => logger.warn({ err: err.message, method }, 'redis command failed'));
+          return pending;
+        };
+      }
+    }
     redis = { pub, sub };
     io.adapter(createAdapter(pub, sub));
     const isReady = (c: Redis) =>
       c.status === 'ready' ? Promise.resolve() : new Promise<void>((r) => c.once('ready', () => r()));
-    readyPromise = Promise.all([isReady(pub), isReady(sub)]).then(() => undefined);
+    const timeoutMs = deps.redisConnectTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    readyPromise = Promise.race([
+      Promise.all([isReady(pub), isReady(sub)]).then(() => undefined),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              pushError(
+                'PUSH_ERR_REDIS_UNAVAILABLE',
+                `no Redis answered at ${where} within ${timeoutMs} ms`,
+                {
+                  field: 'redis.url',
+                  hint: 'start Redis or fix redis.url (PUSH_NODE_REDIS_URL); leave it unset to run one process alone',
+                },
+              ),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    // Relays published while this process's subscriber was disconnected are lost (Redis pub/sub keeps nothing): after
+    // a reconnect, the opt-ins of the addresses with sockets here are read again from the shared store.
+    let subReadyOnce = false;
+    sub.on('ready', () => {
+      if (!subReadyOnce) {
+        subReadyOnce = true;
+        return;
+      }
+      logger.info({ redis: where, addresses: socketsByAddress.size }, 'redis reconnected: reloading opt-ins');
+      for (const address of socketsByAddress.keys()) {
+        loadSubscriptions(address).catch((err) =>
+          logger.warn({ err, address }, 'subscriptions could not be reloaded after a redis reconnect'),
+        );
+      }
+    });
   }
 
   /** Emits to local sockets: live ones in one encode, resuming ones queued. */
@@ -358,7 +420,9 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         resolve();
       });
       if (redis) {
-        await Promise.all([redis.pub.quit().catch(() => {}), redis.sub.quit().catch(() => {})]);
+        // QUIT waits for a connection; with Redis away (commands wait for a reconnect) it would wait for ever.
+        const end = (c: Redis) => (c.status === 'ready' ? c.quit().then(() => undefined) : c.disconnect());
+        await Promise.all([redis.pub, redis.sub].map((c) => Promise.resolve(end(c)).catch(() => {})));
       }
     },
   };

@@ -169,6 +169,13 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
   const backend = options.backend ?? defaultBackend;
   assertBackend(backend); // the main thread runs the same code when the workers cannot
   const logger = options.logger ?? pino({ level: 'silent' });
+  if (backend === 'noble' && options.backend === undefined) {
+    // Chosen for want of the native binding, not by the operator: signature checks run ~25–40× slower.
+    logger.warn(
+      { backend },
+      'secp256k1 native binding not loaded: verifying with the pure-JS fallback (noble), far slower; reinstall with install scripts enabled (npm rebuild secp256k1)',
+    );
+  }
 
   // Jobs accepted since the last flush. Invariant: while `queue` is non-empty, a flush is pending (`flushScheduled`),
   // so no job waits longer than one event-loop turn before it is sent.
