@@ -62,6 +62,9 @@ export function createDeliveryHub(deps: { io: Server; db: Kysely<DB>; logger: Lo
       .map((r) => `eip155:${r.subscriber}`);
   }
 
+  /** Delivery publishes, one after another (see `publish`). */
+  let queue: Promise<void> = Promise.resolve();
+
   async function publishAsync(event: AdmittedNotification) {
     const { recipients, feedItem, spamFeedItem, notification } = event;
     const inbox =
@@ -191,7 +194,8 @@ export function createDeliveryHub(deps: { io: Server; db: Kysely<DB>; logger: Lo
     },
     publish(event) {
       if (localCount === 0) return;
-      publishAsync(event).catch((err) => logger.error({ err }, 'liveFeeds failed'));
+      // In admission order: a broadcast waits for its audience to be read, and what was admitted after it waits too.
+      queue = queue.then(() => publishAsync(event)).catch((err) => logger.error({ err }, 'liveFeeds failed'));
     },
   };
 }

@@ -63,6 +63,16 @@ export interface RealtimeDeps {
   maxSocketsPerAddress?: number;
   /** Largest backlog sent on resume; a client further behind pages the REST feed. */
   resumeLimit?: number;
+  /**
+   * Packets a socket may have queued (not yet taken by its connection) before it is dropped: a client that stops
+   * reading would otherwise hold memory without bound. It loses nothing: it reconnects with `lastId` and resumes.
+   */
+  maxQueuedPerSocket?: number;
+}
+
+/** Packets waiting in the socket's engine.io buffer (its connection is not taking them). */
+function queuedOf(s: Socket): number {
+  return (s.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
 }
 
 /** A Redis URL as logs may show it: scheme, host and port, never a password. */
@@ -137,6 +147,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const logger = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'realtime' });
   const maxPerAddress = deps.maxSocketsPerAddress ?? 10;
   const resumeLimit = deps.resumeLimit ?? 1000;
+  // Well above a resume backlog (sent at once, it sits in the queue while the client reads it).
+  const maxQueued = deps.maxQueuedPerSocket ?? 5 * resumeLimit;
   const io = new Server(deps.server, {
     serveClient: false,
     cors: { origin: true, credentials: false },
@@ -237,7 +249,10 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     for (const s of sockets) {
       const st = states.get(s);
       if (st?.pending) st.pending.push({ event, item });
-      else live.push(s.id);
+      else if (queuedOf(s) >= maxQueued) {
+        logger.info({ queued: queuedOf(s) }, 'dropping a socket that stopped reading');
+        s.disconnect(true);
+      } else live.push(s.id);
     }
     if (live.length === 0) return;
     // Each socket is in the room named by its id: one packet encoding for all of them.
