@@ -261,6 +261,19 @@ describe('createVerifierPool (other modes)', () => {
     }
   });
 
+  it('terminates a worker that does not answer in time: its jobs fail instead of waiting, and close() ends', async () => {
+    // A 1 ms deadline: no batch of 4,000 recoveries is answered that fast, as if the worker hung.
+    const pool = createVerifierPool({ threads: 1, maxBatch: 4_000, batchDeadlineMs: 1 });
+    try {
+      await pool.ready();
+      const { jobs } = makeJobs(4_000);
+      const results = await pool.recoverBatch(jobs);
+      expect(results.some((r) => !r.ok && r.error.code === 'PUSH_ERR_INTERNAL')).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
   it('close() lets queued jobs finish, then refuses new ones', async () => {
     const pool = createVerifierPool({ threads: 1, maxBatch: 7 });
     const { jobs, expected } = makeJobs(300);

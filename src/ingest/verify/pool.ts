@@ -84,6 +84,12 @@ export interface VerifierPoolOptions {
   logger?: Logger;
   /** Registers `push_node_verify_*` metrics here (one pool per registry). */
   registry?: Registry;
+  /**
+   * A worker that has not answered a batch after this long is terminated (its jobs fail, it is replaced): a batch
+   * takes milliseconds, so only a hung worker gets there, and without it its callers and `close()` would wait for
+   * ever. Default 30 s.
+   */
+  batchDeadlineMs?: number;
 }
 
 /** One recovery: over a digest, or over typed data the worker hashes (exactly one of the two is set). */
@@ -98,6 +104,8 @@ interface Batch {
   jobs: Job[];
   /** Where each job starts in the batch's buffer: its reply is written there. */
   offsets: number[];
+  /** Terminates the worker if the batch is not answered in time (set while a worker holds it). */
+  deadline?: NodeJS.Timeout;
 }
 
 interface PoolWorker {
@@ -169,6 +177,7 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
   const backend = options.backend ?? defaultBackend;
   assertBackend(backend); // the main thread runs the same code when the workers cannot
   const logger = options.logger ?? pino({ level: 'silent' });
+  const batchDeadlineMs = options.batchDeadlineMs ?? 30_000;
   if (backend === 'noble' && options.backend === undefined) {
     // Chosen for want of the native binding, not by the operator: signature checks run ~25–40× slower.
     logger.warn(
@@ -269,7 +278,10 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
 
   function takeBatches(pw: PoolWorker): Job[] {
     const jobs: Job[] = [];
-    for (const batch of pw.batches.values()) jobs.push(...batch.jobs);
+    for (const batch of pw.batches.values()) {
+      clearTimeout(batch.deadline);
+      jobs.push(...batch.jobs);
+    }
     pw.batches.clear();
     track(pw, -pw.inFlight);
     return jobs;
@@ -278,6 +290,7 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
   function failBatches(pw: PoolWorker, code: number): number {
     let lost = 0;
     for (const batch of pw.batches.values()) {
+      clearTimeout(batch.deadline);
       const error = pushError('PUSH_ERR_INTERNAL', 'The verifier worker stopped before answering', {
         details: { exitCode: code },
       });
@@ -293,6 +306,7 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
     const batch = pw.batches.get(reply.id);
     if (!batch) return;
     pw.batches.delete(reply.id);
+    clearTimeout(batch.deadline);
     track(pw, -batch.jobs.length);
     if ('error' in reply) {
       const error = pushError('PUSH_ERR_INTERNAL', `Signature recovery failed in a worker: ${reply.error}`);
@@ -371,7 +385,15 @@ export function createVerifierPool(options: VerifierPoolOptions = {}): VerifierP
   function send(pw: PoolWorker, jobs: Job[]): void {
     const { wire, offsets } = encode(jobs);
     const id = nextBatchId++;
-    pw.batches.set(id, { jobs, offsets });
+    const deadline = setTimeout(() => {
+      logger.error(
+        { jobs: jobs.length, afterMs: batchDeadlineMs },
+        'a verifier worker did not answer: terminating it',
+      );
+      void pw.worker.terminate();
+    }, batchDeadlineMs);
+    deadline.unref();
+    pw.batches.set(id, { jobs, offsets, deadline });
     track(pw, jobs.length);
     const request: BatchRequest = { id, buf: wire, count: jobs.length };
     pw.worker.postMessage(request, [wire]);
