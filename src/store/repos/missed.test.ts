@@ -220,6 +220,13 @@ describe.each(storeBackends())('listMissedFeed on $name', (backend) => {
       ]);
     });
 
+    it('a lastId above every stored id (a wiped store) is reported as truncated, not as nothing missed', async () => {
+      expect(await listMissedFeed(store.db, { user: U, lastId: 500, limit: 10, now: NOW })).toEqual({
+        items: [],
+        truncated: true,
+      });
+    });
+
     it('a backlog past the broadcast scan: what is sent has no hole, and truncated', async () => {
       const got = await listMissedFeed(store.db, { user: U, lastId: 0, limit: 100, now: NOW, scanIds: 5 });
       // Ids (8, 13] are scanned; the entries below the scan are left out with the broadcasts there.

@@ -72,7 +72,9 @@ export async function listMissedFeed(db: Kysely<DB>, q: MissedFeedQuery): Promis
     .select((eb) => eb.fn.max('id').as('top'))
     .executeTakeFirst();
   const top = Number(topRow?.top ?? 0);
-  if (top <= lastId) return { items: [], truncated: false };
+  // A lastId above every id this store holds (a wiped store, another node's ids) cannot be resumed from: the reader
+  // is told so (`truncated`) and pages the REST feed, instead of believing it missed nothing.
+  if (top <= lastId) return { items: [], truncated: lastId > top };
 
   const periods = (
     await db
