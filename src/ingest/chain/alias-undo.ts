@@ -12,6 +12,33 @@ export interface AliasLink {
 
 const complete = (r: { declared: number; confirmed: number }) => r.declared === 1 && r.confirmed === 1;
 
+/** The aliases row of one alias, if any. */
+function aliasRow(exec: Executor, aliasChainId: number, aliasAddress: string) {
+  return exec
+    .selectFrom('aliases')
+    .selectAll()
+    .where('alias_chain_id', '=', aliasChainId)
+    .where('alias_address', '=', aliasAddress)
+    .executeTakeFirst();
+}
+
+/**
+ * The recorded ChannelAlias/RemoveChannelAlias logs of `chainId` that mention `address` (matched as text, any case:
+ * callers check the field that matters), newest first.
+ */
+function aliasLogsMentioning(exec: Executor, chainId: number, address: string) {
+  return exec
+    .selectFrom('inputs')
+    .select(['event', 'body', 'tx_hash'])
+    .where('kind', '=', 'chain')
+    .where('chain_id', '=', chainId)
+    .where('event', 'in', ['ChannelAlias', 'RemoveChannelAlias'])
+    .where(sql<string>`lower(body)`, 'like', `%${address}%`)
+    .orderBy('block_number', 'desc')
+    .orderBy('log_index', 'desc')
+    .execute();
+}
+
 /**
  * The complete alias handshakes among the aliases rows a rollback of `chainId` above `toBlock` is about to restore
  * (read before `rollbackJournal`, compared after it by `brokenAliases`).
@@ -31,12 +58,7 @@ export async function aliasesBeforeRollback(
   const out = new Map<string, AliasLink>();
   for (const e of entries) {
     const key = JSON.parse(e.row_key) as { alias_chain_id: number; alias_address: string };
-    const row = await exec
-      .selectFrom('aliases')
-      .selectAll()
-      .where('alias_chain_id', '=', Number(key.alias_chain_id))
-      .where('alias_address', '=', String(key.alias_address))
-      .executeTakeFirst();
+    const row = await aliasRow(exec, Number(key.alias_chain_id), String(key.alias_address));
     if (row && complete(row))
       out.set(`${row.alias_chain_id}:${row.alias_address}`, {
         aliasChainId: Number(row.alias_chain_id),
@@ -79,27 +101,14 @@ export async function reassertConfirmations(
   for (const key of touched) {
     const aliasChainId = Number(key.alias_chain_id);
     if (aliasChainId === coreChainId) continue;
-    // Matched as text first, then by who emitted it: the address may appear in other fields of other logs.
-    const candidates = await exec
-      .selectFrom('inputs')
-      .select(['event', 'body', 'tx_hash'])
-      .where('kind', '=', 'chain')
-      .where('chain_id', '=', aliasChainId)
-      .where('event', 'in', ['ChannelAlias', 'RemoveChannelAlias'])
-      .where('body', 'like', `%"${key.alias_address}"%`)
-      .orderBy('block_number', 'desc')
-      .orderBy('log_index', 'desc')
-      .execute();
-    const last = candidates.find((c) => emitterOf(c.body) === key.alias_address);
+    // The alias's own logs: the address may appear in other fields of other logs.
+    const last = (await aliasLogsMentioning(exec, aliasChainId, key.alias_address)).find(
+      (c) => emitterOf(c.body) === key.alias_address,
+    );
     if (last?.event !== 'ChannelAlias') continue;
     const channel = confirmedChannel(last.body, coreChainId);
     if (!channel) continue;
-    const row = await exec
-      .selectFrom('aliases')
-      .selectAll()
-      .where('alias_chain_id', '=', aliasChainId)
-      .where('alias_address', '=', key.alias_address)
-      .executeTakeFirst();
+    const row = await aliasRow(exec, aliasChainId, key.alias_address);
     if (row?.channel === channel && row.confirmed === 1) continue;
     const confirm = `eip155:${aliasChainId}:${last.tx_hash}`;
     if (row?.channel === channel) {
@@ -159,25 +168,10 @@ export async function reassertDeclarations(
   for (const key of touched) {
     const aliasChainId = Number(key.alias_chain_id);
     if (aliasChainId !== rolledBackChainId || aliasChainId === coreChainId) continue;
-    const candidates = await exec
-      .selectFrom('inputs')
-      .select(['event', 'body', 'tx_hash'])
-      .where('kind', '=', 'chain')
-      .where('chain_id', '=', coreChainId)
-      .where('event', 'in', ['ChannelAlias', 'RemoveChannelAlias'])
-      .where(sql<string>`lower(body)`, 'like', `%${key.alias_address}%`)
-      .orderBy('block_number', 'desc')
-      .orderBy('log_index', 'desc')
-      .execute();
-    const last = candidates
+    const last = (await aliasLogsMentioning(exec, coreChainId, key.alias_address))
       .map((c) => ({ ...c, target: declaredAlias(c.body) }))
       .find((c) => c.target?.chainId === aliasChainId && c.target.address === key.alias_address);
-    const row = await exec
-      .selectFrom('aliases')
-      .selectAll()
-      .where('alias_chain_id', '=', aliasChainId)
-      .where('alias_address', '=', key.alias_address)
-      .executeTakeFirst();
+    const row = await aliasRow(exec, aliasChainId, key.alias_address);
     if (last?.event !== 'ChannelAlias' || !last.target) {
       // The image may carry a core-chain declaration a core rollback has orphaned since: the core chain no longer
       // records it, so the alias is not declared (one made through metadata, `ipfs:` proof, is left as it is).
@@ -229,12 +223,7 @@ export async function reassertDeclarations(
 export async function brokenAliases(exec: Executor, before: readonly AliasLink[]): Promise<AliasLink[]> {
   const broken: AliasLink[] = [];
   for (const link of before) {
-    const row = await exec
-      .selectFrom('aliases')
-      .selectAll()
-      .where('alias_chain_id', '=', link.aliasChainId)
-      .where('alias_address', '=', link.aliasAddress)
-      .executeTakeFirst();
+    const row = await aliasRow(exec, link.aliasChainId, link.aliasAddress);
     if (!row || !complete(row) || row.channel !== link.channel) broken.push(link);
   }
   return broken;
