@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { parseCaip } from '../../protocol/index.js';
+import type { AliasesTable } from '../../store/schema.js';
 import type { Executor } from '../../store/writer.js';
 import { rederiveSubscriptions } from '../subscriptions.js';
 
@@ -110,29 +111,48 @@ export async function reassertConfirmations(
     if (!channel) continue;
     const row = await aliasRow(exec, aliasChainId, key.alias_address);
     if (row?.channel === channel && row.confirmed === 1) continue;
-    const confirm = `eip155:${aliasChainId}:${last.tx_hash}`;
-    if (row?.channel === channel) {
-      await exec
-        .updateTable('aliases')
-        .set({ confirmed: 1, confirm_proof: confirm })
-        .where('alias_chain_id', '=', aliasChainId)
-        .where('alias_address', '=', key.alias_address)
-        .execute();
-    } else if (!row) {
-      await exec
-        .insertInto('aliases')
-        .values({
-          alias_chain_id: aliasChainId,
-          alias_address: key.alias_address,
-          channel,
-          declared: 0,
-          confirmed: 1,
-          declare_proof: null,
-          confirm_proof: confirm,
-          updated_at: Date.now(),
-        })
-        .execute();
-    }
+    // A row standing for another channel is another declaration's: left as it is.
+    if (row && row.channel !== channel) continue;
+    await writeAlias(exec, aliasChainId, key.alias_address, row !== undefined, {
+      channel,
+      declared: row?.declared ?? 0,
+      confirmed: 1,
+      declare_proof: row?.declare_proof ?? null,
+      confirm_proof: `eip155:${aliasChainId}:${last.tx_hash}`,
+    });
+  }
+}
+
+type AliasHalves = Pick<
+  AliasesTable,
+  'channel' | 'declared' | 'confirmed' | 'declare_proof' | 'confirm_proof'
+>;
+
+/** Sets an alias row's halves: updates the row when there is one, else creates it. */
+async function writeAlias(
+  exec: Executor,
+  aliasChainId: number,
+  aliasAddress: string,
+  exists: boolean,
+  halves: AliasHalves,
+): Promise<void> {
+  if (exists) {
+    await exec
+      .updateTable('aliases')
+      .set(halves)
+      .where('alias_chain_id', '=', aliasChainId)
+      .where('alias_address', '=', aliasAddress)
+      .execute();
+  } else {
+    await exec
+      .insertInto('aliases')
+      .values({
+        alias_chain_id: aliasChainId,
+        alias_address: aliasAddress,
+        ...halves,
+        updated_at: Date.now(),
+      })
+      .execute();
   }
 }
 
@@ -175,47 +195,27 @@ export async function reassertDeclarations(
     if (last?.event !== 'ChannelAlias' || !last.target) {
       // The image may carry a core-chain declaration a core rollback has orphaned since: the core chain no longer
       // records it, so the alias is not declared (one made through metadata, `ipfs:` proof, is left as it is).
-      if (row?.declared === 1 && row.declare_proof?.startsWith(`eip155:${coreChainId}:`)) {
-        await exec
-          .updateTable('aliases')
-          .set({ declared: 0, declare_proof: null })
-          .where('alias_chain_id', '=', aliasChainId)
-          .where('alias_address', '=', key.alias_address)
-          .execute();
-      }
+      if (row?.declared === 1 && row.declare_proof?.startsWith(`eip155:${coreChainId}:`))
+        await writeAlias(exec, aliasChainId, key.alias_address, true, {
+          channel: row.channel,
+          declared: 0,
+          confirmed: row.confirmed,
+          declare_proof: null,
+          confirm_proof: row.confirm_proof,
+        });
       continue;
     }
     const channel = last.target.channel;
     if (row?.channel === channel && row.declared === 1) continue;
-    const declare = `eip155:${coreChainId}:${last.tx_hash}`;
-    if (row) {
-      await exec
-        .updateTable('aliases')
-        .set({
-          channel,
-          declared: 1,
-          declare_proof: declare,
-          confirmed: row.channel === channel ? row.confirmed : 0,
-          confirm_proof: row.channel === channel ? row.confirm_proof : null,
-        })
-        .where('alias_chain_id', '=', aliasChainId)
-        .where('alias_address', '=', key.alias_address)
-        .execute();
-    } else {
-      await exec
-        .insertInto('aliases')
-        .values({
-          alias_chain_id: aliasChainId,
-          alias_address: key.alias_address,
-          channel,
-          declared: 1,
-          confirmed: 0,
-          declare_proof: declare,
-          confirm_proof: null,
-          updated_at: Date.now(),
-        })
-        .execute();
-    }
+    // The confirmation half stays only when it confirmed this channel.
+    const sameChannel = row?.channel === channel;
+    await writeAlias(exec, aliasChainId, key.alias_address, row !== undefined, {
+      channel,
+      declared: 1,
+      confirmed: sameChannel ? row!.confirmed : 0,
+      declare_proof: `eip155:${coreChainId}:${last.tx_hash}`,
+      confirm_proof: sameChannel ? row!.confirm_proof : null,
+    });
   }
 }
 
