@@ -116,6 +116,21 @@ export function createDeliveryHub(deps: { io: Server; db: Kysely<DB>; logger: Lo
       .limit(pageSize)
       .offset((req.page - 1) * pageSize)
       .execute();
+    // A page holds many broadcasts of few channels: each channel's settings are read once.
+    const settingsByChannel = new Map<string, ReturnType<typeof channelSettingsOf>>();
+    const settingsOf = async (channel: string) => {
+      let settings = settingsByChannel.get(channel);
+      if (settings === undefined) {
+        const c = await db
+          .selectFrom('channels')
+          .select(['settings_raw', 'settings_description'])
+          .where('channel', '=', channel)
+          .executeTakeFirst();
+        settings = channelSettingsOf(c?.settings_raw ?? null, c?.settings_description ?? null);
+        settingsByChannel.set(channel, settings);
+      }
+      return settings;
+    };
     const feeds = [];
     for (const row of rows) {
       let users: string[];
@@ -128,15 +143,7 @@ export function createDeliveryHub(deps: { io: Server; db: Kysely<DB>; logger: Lo
           .where('to_ts', '>', row.ts)
           .where('to_ts', '<=', OPEN_PERIOD_END)
           .execute();
-        const channel = await db
-          .selectFrom('channels')
-          .select(['settings_raw', 'settings_description'])
-          .where('channel', '=', row.channel)
-          .executeTakeFirst();
-        const settings = channelSettingsOf(
-          channel?.settings_raw ?? null,
-          channel?.settings_description ?? null,
-        );
+        const settings = await settingsOf(row.channel);
         users = subs
           .filter((s) => reachesSubscriber(settings, s.settings_raw, row.idx))
           .map((s) => `eip155:${s.subscriber}`);
