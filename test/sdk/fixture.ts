@@ -53,7 +53,7 @@ export async function until<T>(get: () => T | undefined, ms = 8000): Promise<T> 
  * CONFIG.local[...].API_BASE_URL, CORE_CONFIG.local.API_BASE_URL and the socket package's API_URLS.local. Nothing
  * else of the SDK is touched.
  */
-function pointSdkAt(origin: string) {
+export function pointSdkAt(origin: string) {
   const restConfig = require('@pushprotocol/restapi/src/lib/config') as Any;
   const socketConfig = require('@pushprotocol/socket/src/lib/config') as Any;
   const old = restConfig.API_BASE_URL.local as string;

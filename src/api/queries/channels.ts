@@ -88,6 +88,13 @@ export interface ChannelListFilter {
   query?: string;
   /** Exact tag. */
   tag?: string;
+  /**
+   * Only channels reachable on this alias chain: with an alias there that is declared and confirmed (the same rule
+   * `resolveChannelAddress` applies). Never the core chain, where every channel is.
+   */
+  aliasChainId?: number;
+  /** Only channels this subscriber (lower-case `0x` address) is currently subscribed to. */
+  subscriber?: string;
 }
 
 /** The list's direction (the SDK's `channel.list({order})`): verified status, then subscriber count. */
@@ -118,6 +125,32 @@ export async function listChannels(
     // Tags are stored as a JSON array of strings: match the quoted element.
     const pattern = containsPattern(JSON.stringify(filter.tag));
     base = base.where(lowerOf(db, 'tags'), 'like', sql`${pattern} escape '\\'`);
+  }
+  const { aliasChainId, subscriber } = filter;
+  if (aliasChainId !== undefined) {
+    base = base.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('aliases')
+          .select(sql.lit(1).as('one'))
+          .whereRef('aliases.channel', '=', 'channels.channel')
+          .where('aliases.alias_chain_id', '=', aliasChainId)
+          .where('aliases.declared', '=', 1)
+          .where('aliases.confirmed', '=', 1),
+      ),
+    );
+  }
+  if (subscriber !== undefined) {
+    base = base.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('subscriptions')
+          .select(sql.lit(1).as('one'))
+          .whereRef('subscriptions.channel', '=', 'channels.channel')
+          .where('subscriptions.subscriber', '=', subscriber)
+          .where('subscriptions.subscribed', '=', 1),
+      ),
+    );
   }
   const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const rows = await base

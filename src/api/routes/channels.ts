@@ -3,6 +3,7 @@ import { pushError } from '../../errors.js';
 import { parseEip155, toChecksum } from '../../protocol/index.js';
 import {
   aliasesOf,
+  type ChannelListFilter,
   type ChannelListOrder,
   countSubscribers,
   findChannel,
@@ -27,6 +28,13 @@ const LEGACY_SUBSCRIBERS_MAX = 100_000;
 interface PageQs {
   page?: number;
   limit?: number;
+}
+
+/** The list and search filters the SDK and the Push dApp send (`channel.list` / `channel.search` options). */
+interface ListFilterQs {
+  tag?: string;
+  filter?: number;
+  user_subscribed?: string;
 }
 
 /** Channel reads: list, search, one channel, its subscribers and delegates (SDK contract §2.4–2.9). */
@@ -57,6 +65,20 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
     return rows.map((r, i) => formatChannel(r, { subscriberCount: counts[i] ?? 0, aliases }, view));
   }
 
+  /**
+   * `filter` is a chain id: the Push dApp's network picker sends it (omitting it for Ethereum, the core chain) and the
+   * SDK types it as a number. `user_subscribed` is an account, since these reads carry no identity of their own.
+   */
+  function listFilterOf(q: ListFilterQs): ChannelListFilter {
+    const filter: ChannelListFilter = {};
+    if (q.tag) filter.tag = q.tag;
+    if (q.filter !== undefined && q.filter !== coreChainId) filter.aliasChainId = q.filter;
+    if (q.user_subscribed !== undefined) {
+      filter.subscriber = parseEip155(q.user_subscribed, 'querystring.user_subscribed').address;
+    }
+    return filter;
+  }
+
   const listQuery = {
     type: 'object',
     properties: {
@@ -69,16 +91,32 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
         description:
           'Direction of the list (verified status, then subscriber count): `desc` verified and most subscribed first',
       },
-      tag: { type: 'string', maxLength: 128 },
-      filter: { type: 'string' },
+      tag: { type: 'string', maxLength: 128, description: 'keep channels with this tag (any case)' },
+      filter: {
+        type: 'integer',
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'chain id: keep channels reachable on that chain (an alias there, declared and confirmed); ' +
+          'the core chain keeps every channel',
+      },
+      user_subscribed: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 256,
+        description:
+          'account (CAIP-10 or 0x): keep channels it is currently subscribed to, whatever chain it subscribed on',
+      },
     },
   } as const;
 
-  app.get<{ Querystring: PageQs & { tag?: string; order?: ChannelListOrder } }>(
+  app.get<{ Querystring: PageQs & ListFilterQs & { order?: ChannelListOrder } }>(
     '/apis/v1/channels',
     {
       schema: {
         summary: 'List active channels by verified status, then by subscriber count (`order`, default desc)',
+        description:
+          'Filters combine: `tag`, `filter` (chain id) and `user_subscribed` (account); `itemcount` counts what they keep.',
         tags: ['channels'],
         querystring: listQuery,
       },
@@ -87,7 +125,7 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
       const { rows, total } = await listChannels(
         db,
         page(req.query),
-        req.query.tag ? { tag: req.query.tag } : {},
+        listFilterOf(req.query),
         req.query.order ?? 'desc',
       );
       return {
@@ -100,12 +138,14 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
     },
   );
 
-  app.get<{ Querystring: PageQs & { query: string; tag?: string } }>(
+  app.get<{ Querystring: PageQs & ListFilterQs & { query: string } }>(
     '/apis/v1/channels/search',
     {
       schema: {
         summary: 'Search active channels by name or address',
-        description: 'The count is returned as `itemCount` (camel case: the SDK reads that spelling).',
+        description:
+          'The count is returned as `itemCount` (camel case: the SDK reads that spelling). `tag`, `filter` and ' +
+          '`user_subscribed` narrow the search as they narrow the list.',
         tags: ['channels'],
         querystring: {
           ...listQuery,
@@ -116,8 +156,8 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
     },
     async (req) => {
       const { rows, total } = await listChannels(db, page(req.query), {
+        ...listFilterOf(req.query),
         query: req.query.query,
-        ...(req.query.tag ? { tag: req.query.tag } : {}),
       });
       const channels = await records(
         rows,
