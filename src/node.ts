@@ -97,7 +97,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     store,
     logger,
     registry: metrics.registry,
-    missed: createStoredMissedLoader(store.db),
+    missed: createStoredMissedLoader(store.read),
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
   });
   registerPushRoutes(app, {

@@ -50,7 +50,11 @@ export type MissedFeedLoader = (address: string, lastId: number, limit: number) 
 export interface RealtimeDeps {
   server: HttpServer;
   bus: NotificationBus;
-  store: { db: Kysely<DB> };
+  /**
+   * Read through `read`: what live delivery reads (opt-ins, a resume's backlog, delivery history) is committed before
+   * it is announced, so the read connection sees it and need not wait for a chain batch's open transaction.
+   */
+  store: { read: Kysely<DB> };
   logger?: Logger;
   /** With a Redis URL, processes share fan-out through the socket.io Redis adapter. */
   redisUrl?: string | undefined;
@@ -162,7 +166,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const states = new WeakMap<Socket, SocketState>();
   /** Addresses whose subscriptions are being read into `index`: until then their broadcasts do not reach them live. */
   const loadingSubscriptions = new Map<string, Promise<void>>();
-  const delivery: DeliveryHub = createDeliveryHub({ io, db: deps.store.db, logger });
+  const delivery: DeliveryHub = createDeliveryHub({ io, db: deps.store.read, logger });
 
   const registers = deps.registry ? [deps.registry] : [];
   const emitted = new Counter({
@@ -315,7 +319,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
 
   async function loadSubscriptions(address: string) {
     const plain = address.startsWith('eip155:') ? address.slice('eip155:'.length) : address;
-    const rows = await deps.store.db
+    const rows = await deps.store.read
       .selectFrom('subscriptions')
       .select(['channel', 'settings_raw'])
       .where('subscriber', '=', plain)

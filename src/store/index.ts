@@ -29,6 +29,14 @@ export interface StoreOptions {
 
 export interface Store {
   db: Kysely<DB>;
+  /**
+   * For plain reads that need not wait for a write transaction (the HTTP read routes, live delivery's reads).
+   * Invariant: it sees committed data only — every commit that finished before a query started, never the writes of
+   * a transaction still open on `db`. So never use it inside a transaction, nor to read what is about to be written
+   * (read-modify-write): that belongs on `db`/the transaction. On a SQLite file it is a second, read-only connection
+   * (WAL lets it read while the writer writes); on `:memory:` and Postgres it is `db` itself.
+   */
+  read: Kysely<DB>;
   dialect: Dialect;
   location: string;
   /** Postgres schema, when not the default. */
@@ -89,6 +97,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
   return {
     db: database.db,
+    read: database.read,
     dialect: database.dialect,
     location: database.location,
     ...(database.schema ? { schema: database.schema } : {}),

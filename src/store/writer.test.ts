@@ -32,6 +32,7 @@ describe.each(storeBackends())('store on $name', (backend) => {
     }
     const { applied } = await migrateToLatest({
       db: store.db,
+      read: store.read,
       dialect: store.dialect,
       location: store.location,
       ...(store.schema ? { schema: store.schema } : {}),

@@ -46,7 +46,7 @@ export function testPushApp(deps: {
     bus: deps.bus,
     store: deps.store,
     logger,
-    missed: createStoredMissedLoader(deps.store.db),
+    missed: createStoredMissedLoader(deps.store.read),
     ...(deps.redisUrl ? { redisUrl: deps.redisUrl } : {}),
   });
   registerPushRoutes(app, {

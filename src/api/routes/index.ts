@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Store } from '../../store/index.js';
 import { registerUiRoutes } from '../../ui/routes.js';
 import { createOpenApiCollector, registerDocsRoutes } from '../openapi.js';
 import type { ReadRouteDeps } from './deps.js';
@@ -11,7 +12,9 @@ export { registerFeedRoutes } from './feeds.js';
 export { registerReadRoutes } from './read.js';
 export { registerWriteRoutes, type WriteRouteDeps } from './write.js';
 
-export type PushRoutesDeps = ReadRouteDeps & Partial<WriteRouteDeps>;
+export type PushRoutesDeps = Omit<ReadRouteDeps, 'store'> & {
+  store: Pick<Store, 'read'>;
+} & Partial<WriteRouteDeps>;
 
 /**
  * Every Push notification route, plus the OpenAPI document and docs page at `/apis/docs` and the dashboard at `/`.
@@ -19,8 +22,11 @@ export type PushRoutesDeps = ReadRouteDeps & Partial<WriteRouteDeps>;
  */
 export function registerPushRoutes(app: FastifyInstance, deps: PushRoutesDeps): void {
   const collector = createOpenApiCollector(app);
-  registerReadRoutes(app, deps);
-  registerFeedRoutes(app, deps);
+  // These routes only read (writes go through `admission`): they use the store's read connection, so a chain batch's
+  // open write transaction does not hold them up (see `Store.read`).
+  const reads: ReadRouteDeps = { config: deps.config, store: { db: deps.store.read } };
+  registerReadRoutes(app, reads);
+  registerFeedRoutes(app, reads);
   if (deps.admission) {
     registerWriteRoutes(app, {
       admission: deps.admission,
