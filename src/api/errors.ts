@@ -1,12 +1,17 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isPushError, type PushError, pushError } from '../errors.js';
+import { NO_NUL } from './routes/schemas.js';
 
 /** Maps anything thrown by a route to the node's error body (`{error:{info, code, field?, hint?}}`). */
 export function toPushError(err: unknown): PushError {
   if (isPushError(err)) return err;
   const fe = err as FastifyError & {
-    validation?: { instancePath?: string; params?: { missingProperty?: string } }[];
+    validation?: {
+      keyword?: string;
+      instancePath?: string;
+      params?: { missingProperty?: string; pattern?: string };
+    }[];
   };
   if (fe?.validation) {
     const v = fe.validation[0];
@@ -17,11 +22,31 @@ export function toPushError(err: unknown): PushError {
     ]
       .filter(Boolean)
       .join('.');
-    return pushError('PUSH_ERR_VALIDATION', fe.message, { field });
+    // Ajv would quote the pattern; say what it means.
+    const info =
+      v?.keyword === 'pattern' && v.params?.pattern === NO_NUL
+        ? `${field} must not contain the character U+0000 (NUL)`
+        : fe.message;
+    return pushError('PUSH_ERR_VALIDATION', info, { field });
   }
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return pushError('PUSH_ERR_BODY_TOO_LARGE', fe.message);
   if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return pushError('PUSH_ERR_VALIDATION', fe.message, { hint: 'send Content-Type: application/json' });
+    return pushError('PUSH_ERR_VALIDATION', fe.message, {
+      field: 'headers.content-type',
+      hint: 'send Content-Type: application/json',
+    });
+  }
+  if (fe?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return pushError('PUSH_ERR_VALIDATION', fe.message, {
+      field: 'body',
+      hint: 'send one JSON object; keys named __proto__ or constructor.prototype are refused',
+    });
+  }
+  // A path segment longer than the router's maxParamLength: no route could take it.
+  if (fe?.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return pushError('PUSH_ERR_VALIDATION', 'a segment of the URL path is too long', {
+      hint: 'addresses are CAIP-10 strings of at most 256 characters',
+    });
   }
   if (fe?.code?.startsWith('FST_ERR_CTP') || fe?.statusCode === 400) {
     return pushError('PUSH_ERR_VALIDATION', fe.message);

@@ -192,6 +192,13 @@ describe.each(storeBackends())('read routes on $name', (backend) => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ success: 1, subscribers: [U1, U2] });
+    // Older callers send the chain id as a number: the same answer.
+    const numeric = await app.inject({
+      method: 'POST',
+      url: '/apis/channels/_get_subscribers',
+      payload: { channel: getAddress(CH), blockchain: 11155111, op: 'read' },
+    });
+    expect(numeric.json()).toEqual({ success: 1, subscribers: [U1, U2] });
     const v1 = await app.inject({ method: 'POST', url: '/apis/v1/channels/_get_subscribers', payload: {} });
     expect(v1.statusCode).not.toBe(200);
   });

@@ -7,12 +7,13 @@ import { CORE_CHAIN_ID } from '../admission/support.js';
 /**
  * A whole node (createNode, as `push-node start` builds it) on a free port with its SQLite store in `dataDir`, chain
  * indexing off, the core chain configured (its channels can send; nothing reads its RPC URL), `env` and `overrides`
- * on top. Started; `stop()` it.
+ * on top; with `databaseSchema`, on Postgres (`PUSH_NODE_DATABASE_URL` in `env`) in that schema. Started; `stop()` it.
  */
 export async function startTestNode(
   dataDir: string,
   env: Record<string, string> = {},
   overrides: ConfigFile = {},
+  opts: { databaseSchema?: string } = {},
 ): Promise<PushNode> {
   const config = loadConfig({
     env: {
@@ -25,7 +26,7 @@ export async function startTestNode(
     overrides: { ...overrides, indexer: { enabled: false } },
     cwd: '/tmp',
   });
-  const node = await createNode(config, { logger: pino({ level: 'silent' }) });
+  const node = await createNode(config, { logger: pino({ level: 'silent' }), ...opts });
   await node.start();
   return node;
 }

@@ -235,7 +235,13 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
           required: ['channel'],
           properties: {
             channel: { type: 'string', minLength: 1, maxLength: 256 },
-            blockchain: { type: 'string', maxLength: 20, description: 'chain id, e.g. "11155111"' },
+            // The SDK sends a string; older callers a number. Either way digits only (not "1e3").
+            blockchain: {
+              type: ['string', 'integer'],
+              pattern: '^[1-9][0-9]*$',
+              maxLength: 20,
+              description: 'chain id, e.g. "11155111"',
+            },
             op: { type: 'string' },
           },
         },

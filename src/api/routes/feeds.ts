@@ -25,6 +25,9 @@ const feedQuery = {
     before: {
       type: 'integer',
       not: { const: 0 },
+      // Beyond, ids are no longer exact (and Postgres cannot bind one beyond int8): refused rather than not found.
+      minimum: -Number.MAX_SAFE_INTEGER,
+      maximum: Number.MAX_SAFE_INTEGER,
       description:
         'keyset cursor: only notifications older than this payload_id (cheap deep pages); a negative payload_id ' +
         '(a subset in the spam box) counts as its absolute value',

@@ -1,8 +1,16 @@
 /**
  * JSON schemas shared by the Push routes. Fastify validates params, query and body with them (coercing query
- * strings to numbers and booleans) and the error handler turns a failure into `PUSH_ERR_VALIDATION` naming the field.
+ * strings to numbers and booleans; a JSON body is not coerced, see server.ts) and the error handler turns a failure
+ * into `PUSH_ERR_VALIDATION` naming the field.
  * Extra query keys are allowed: the SDK sends some this node ignores (`sort`, `order`, `raw`…).
  */
+
+/**
+ * A `pattern` for strings that may reach a store column unparsed: Postgres text cannot hold U+0000, so such a string
+ * would fail the query (500) instead of being refused here (400).
+ */
+export const NO_NUL = '^[^\\u0000]*$';
+
 export const caipParam = {
   type: 'string',
   minLength: 1,

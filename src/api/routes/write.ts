@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Admission } from '../../ingest/admission/index.js';
 import type { SubscriptionRow } from '../../ingest/subscriptions.js';
-import { params } from './schemas.js';
+import { NO_NUL, params } from './schemas.js';
 
 export interface WriteRouteDeps {
   admission: Pick<Admission, 'admitPayload' | 'subscribe' | 'unsubscribe'>;
@@ -27,7 +27,8 @@ const payloadBody = {
       description: 'the user for targeted; the channel for broadcast and subset',
     },
     source: { ...str, maxLength: 64, description: 'e.g. ETH_TEST_SEPOLIA' },
-    identity: { ...str, description: '<storageType>+<…>, verified byte for byte' },
+    // A minimal identity (`0+<type>+<title>+<body>`) is stored as sent.
+    identity: { ...str, pattern: NO_NUL, description: '<storageType>+<…>, verified byte for byte' },
     rules: { type: 'object' },
   },
 } as const;
@@ -45,7 +46,8 @@ const subscriptionBody = {
     message: {
       description: 'V2: the signed 4-space JSON string; V1: {channel, subscriber|unsubscriber, action}',
     },
-    origin: { type: 'string', maxLength: 256 },
+    // Not signed, and stored as sent.
+    origin: { type: 'string', maxLength: 256, pattern: NO_NUL },
   },
 } as const;
 
