@@ -7,6 +7,7 @@ import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
 import { PreparingClient } from './pg-prepared.js';
 import type { DB } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { yieldingSqliteDialect } from './sqlite-yield.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -209,7 +210,7 @@ function openSqlite(path: string, logger?: Logger): Database {
     }
   }
   const checkpointer = file ? startCheckpointer({ path, ...(logger ? { logger } : {}) }) : null;
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<DB>({ dialect: yieldingSqliteDialect({ database: withStatementCache(sqlite) }) });
   const read = reader
     ? new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(reader) }) })
     : db;

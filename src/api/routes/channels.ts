@@ -237,9 +237,10 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ReadRouteDeps)
             channel: { type: 'string', minLength: 1, maxLength: 256 },
             // The SDK sends a string; older callers a number. Either way digits only (not "1e3").
             blockchain: {
-              type: ['string', 'integer'],
-              pattern: '^[1-9][0-9]*$',
-              maxLength: 20,
+              anyOf: [
+                { type: 'string', pattern: '^[1-9][0-9]*$', maxLength: 20 },
+                { type: 'integer', minimum: 1 },
+              ],
               description: 'chain id, e.g. "11155111"',
             },
             op: { type: 'string' },
