@@ -24,6 +24,8 @@ export interface InputsTable {
   created_at: number;
   /** A chain SendNotification admission refused at its block: the refusal's code (migration 006). */
   refused: string | null;
+  /** A chain opt-in or notification log: the channel it names, lower case (migration 009); else null. */
+  channel: string | null;
 }
 
 export interface BlocksTable {

@@ -2,12 +2,19 @@ import type { ChainLog, Hex } from '../../chains/types.js';
 import type { Executor } from '../../store/writer.js';
 
 /** Comm events whose `channel` an alias chain's indexer resolves through the alias (opt-ins, notifications). */
-const ALIAS_EVENTS = [
+export const ALIAS_EVENTS: ReadonlySet<string> = new Set([
   'Subscribe',
   'Unsubscribe',
   'UserNotifcationSettingsAdded',
   'SendNotification',
-] as const;
+]);
+
+/** The channel an ALIAS_EVENTS log names, lower case (recorded in `inputs.channel`); null for other events. */
+export function loggedChannel(event: string, args: Record<string, unknown>): string | null {
+  if (!ALIAS_EVENTS.has(event)) return null;
+  const channel = args.channel ?? args._channel;
+  return typeof channel === 'string' ? channel.toLowerCase() : null;
+}
 
 /**
  * The logs an alias chain recorded for `alias` as their channel, in chain order, up to (not including) `before` when
@@ -22,14 +29,13 @@ export async function aliasInputs(
   alias: string,
   before?: { blockNumber: number; logIndex: number },
 ): Promise<ChainLog[]> {
-  // The JSON body is matched as text first (the alias appears quoted in it), then checked field by field.
+  // inputs_chain_channel (migration 009): the alias's own logs, in chain order, without reading the rest.
   const rows = await exec
     .selectFrom('inputs')
     .selectAll()
-    .where('kind', '=', 'chain')
     .where('chain_id', '=', chainId)
-    .where('event', 'in', ALIAS_EVENTS)
-    .where('body', 'like', `%"${alias}"%`)
+    .where('channel', '=', alias)
+    .where('kind', '=', 'chain')
     .$if(before !== undefined, (qb) =>
       qb.where((eb) =>
         eb.or([
@@ -50,8 +56,6 @@ export async function aliasInputs(
       txIndex: number;
       args: Record<string, unknown>;
     };
-    const channel = String(body.args.channel ?? body.args._channel ?? '').toLowerCase();
-    if (channel !== alias) continue;
     logs.push({
       chainId,
       blockNumber: Number(r.block_number),

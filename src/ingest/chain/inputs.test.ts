@@ -39,6 +39,33 @@ describe.each(storeBackends())('recordChainInputs on $name', (backend) => {
     expect(Number(rows[0]!.block_number)).toBe(1);
   });
 
+  it('records the channel an opt-in or notification names, lower case, and none for other events', async () => {
+    const store = await backend.open();
+    const named = (logIndex: number, event: string, args: Record<string, unknown>) => ({
+      ...log(6, logIndex, event),
+      args,
+    });
+    const CH = '0x00000000000000000000000000000000000000Ab';
+    await recordChainInputs(
+      store.db,
+      5,
+      6,
+      6,
+      [
+        named(0, 'Subscribe', { channel: CH, user: '0x02' }),
+        named(1, 'UserNotifcationSettingsAdded', { _channel: CH, _user: '0x02' }),
+        named(2, 'AddDelegate', { channel: CH, delegate: '0x03' }),
+      ],
+      30,
+    );
+    const rows = await store.db
+      .selectFrom('inputs')
+      .select(['log_index', 'channel'])
+      .orderBy('log_index')
+      .execute();
+    expect(rows.map((r) => r.channel)).toEqual([CH.toLowerCase(), CH.toLowerCase(), null]);
+  });
+
   it('treats a log that an eip155 proof already brought in over HTTP as not fresh', async () => {
     const store = await backend.open();
     const proven = log(4, 2);

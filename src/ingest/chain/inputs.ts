@@ -1,6 +1,7 @@
 import type { ChainLog } from '../../chains/types.js';
 import { chunks, insertRows } from '../../store/bulk.js';
 import type { Executor } from '../../store/writer.js';
+import { loggedChannel } from './alias-inputs.js';
 
 /** The idempotency key of a chain event: a log is the same input wherever and however often it is seen. */
 export function chainInputKey(log: Pick<ChainLog, 'chainId' | 'blockHash' | 'logIndex'>): string {
@@ -34,6 +35,7 @@ const INPUT_COLUMNS = [
   'body',
   'ts',
   'created_at',
+  'channel',
 ] as const;
 
 function inputTuple(key: string, log: ChainLog, now: number): unknown[] {
@@ -56,6 +58,7 @@ function inputTuple(key: string, log: ChainLog, now: number): unknown[] {
     body,
     log.timestamp * 1000,
     now,
+    loggedChannel(log.event, log.args),
   ];
 }
 

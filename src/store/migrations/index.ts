@@ -7,6 +7,7 @@ import * as m005 from './005-feed-counts.js';
 import * as m006 from './006-input-refusals.js';
 import * as m007 from './007-subscription-event-origin.js';
 import * as m008 from './008-subscriber-counts.js';
+import * as m009 from './009-input-channel.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '006-input-refusals': m006,
   '007-subscription-event-origin': m007,
   '008-subscriber-counts': m008,
+  '009-input-channel': m009,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
