@@ -41,6 +41,8 @@ export interface ChannelMetadataWorkerDeps {
 interface AliasEffects {
   subscriptions: { channel: string; subscriber: string }[];
   committed: (() => void)[];
+  /** The state of `subscriptions` as the transaction commits, for live fan-out (see the chain sink's). */
+  rows: SubscriptionRow[];
 }
 
 /** Errors that retrying cannot fix: the content is verified but not valid metadata, or the CID is unusable. */
@@ -189,11 +191,10 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
   }
 
   /** After a commit: publish what an alias replay admitted, tell live fan-out its opt-ins; failures only logged. */
-  async function announce(effects: AliasEffects): Promise<void> {
+  function announce(effects: AliasEffects): void {
     try {
       for (const after of effects.committed) after();
-      if (effects.subscriptions.length && deps.onSubscriptions)
-        deps.onSubscriptions(await readSubscriptionRows(store.db, effects.subscriptions));
+      if (effects.rows.length && deps.onSubscriptions) deps.onSubscriptions(effects.rows);
     } catch (err) {
       logger.error({ err }, 'what an alias handshake applied could not be announced');
     }
@@ -209,11 +210,15 @@ export function createChannelMetadataWorker(deps: ChannelMetadataWorkerDeps) {
       .where('metadata_status', '=', 'pending');
     try {
       const meta = parseChannelMetadata(await ipfs.fetchJson(cid, { signal: abort.signal }));
-      const effects: AliasEffects = { subscriptions: [], committed: [] };
-      const written = await store.db
-        .transaction()
-        .execute((tx) => applyMetadata(tx, row, cid, meta, effects));
-      await announce(effects);
+      const effects: AliasEffects = { subscriptions: [], committed: [], rows: [] };
+      const written = await store.db.transaction().execute(async (tx) => {
+        const wrote = await applyMetadata(tx, row, cid, meta, effects);
+        // Read in the transaction: after the commit the read would queue behind whatever waits for the writer.
+        if (effects.subscriptions.length && deps.onSubscriptions)
+          effects.rows = await readSubscriptionRows(tx, effects.subscriptions);
+        return wrote;
+      });
+      announce(effects);
       if (!written) {
         logger.debug({ channel: row.channel, cid }, 'channel metadata no longer current: not written');
         return;

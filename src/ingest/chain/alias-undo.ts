@@ -40,6 +40,28 @@ function aliasLogsMentioning(exec: Executor, chainId: number, address: string) {
     .execute();
 }
 
+/** The aliases rows (as they stand) whose images a rollback of `chainId` above `toBlock` is about to restore. */
+async function rowsBeforeRollback(exec: Executor, chainId: number, toBlock: number) {
+  const entries = await exec
+    .selectFrom('journal')
+    .select('row_key')
+    .where('chain_id', '=', chainId)
+    .where('block_number', '>', toBlock)
+    .where('table_name', '=', 'aliases')
+    .execute();
+  const rows = new Map<string, AliasRow>();
+  for (const e of entries) {
+    const key = JSON.parse(e.row_key) as { alias_chain_id: number; alias_address: string };
+    const id = `${key.alias_chain_id}:${key.alias_address}`;
+    if (rows.has(id)) continue;
+    const row = await aliasRow(exec, Number(key.alias_chain_id), String(key.alias_address));
+    if (row) rows.set(id, row);
+  }
+  return [...rows.values()];
+}
+
+type AliasRow = NonNullable<Awaited<ReturnType<typeof aliasRow>>>;
+
 /**
  * The complete alias handshakes among the aliases rows a rollback of `chainId` above `toBlock` is about to restore
  * (read before `rollbackJournal`, compared after it by `brokenAliases`).
@@ -49,25 +71,26 @@ export async function aliasesBeforeRollback(
   chainId: number,
   toBlock: number,
 ): Promise<AliasLink[]> {
-  const entries = await exec
-    .selectFrom('journal')
-    .select('row_key')
-    .where('chain_id', '=', chainId)
-    .where('block_number', '>', toBlock)
-    .where('table_name', '=', 'aliases')
-    .execute();
-  const out = new Map<string, AliasLink>();
-  for (const e of entries) {
-    const key = JSON.parse(e.row_key) as { alias_chain_id: number; alias_address: string };
-    const row = await aliasRow(exec, Number(key.alias_chain_id), String(key.alias_address));
-    if (row && complete(row))
-      out.set(`${row.alias_chain_id}:${row.alias_address}`, {
-        aliasChainId: Number(row.alias_chain_id),
-        aliasAddress: row.alias_address,
-        channel: row.channel,
-      });
-  }
-  return [...out.values()];
+  return (await rowsBeforeRollback(exec, chainId, toBlock)).filter(complete).map((row) => ({
+    aliasChainId: Number(row.alias_chain_id),
+    aliasAddress: row.alias_address,
+    channel: row.channel,
+  }));
+}
+
+/**
+ * The aliases declared through channel metadata (`aliasDetails`, an `ipfs:<cid>` proof) among the rows a rollback of
+ * alias chain `chainId` above `toBlock` is about to restore (read before `rollbackJournal`, for
+ * `keepMetadataDeclarations`).
+ */
+export async function metadataDeclarationsBeforeRollback(
+  exec: Executor,
+  chainId: number,
+  toBlock: number,
+): Promise<AliasRow[]> {
+  return (await rowsBeforeRollback(exec, chainId, toBlock)).filter(
+    (row) => row.declared === 1 && row.declare_proof?.startsWith('ipfs:') === true,
+  );
 }
 
 /** Who emitted a ChannelAlias/RemoveChannelAlias log (`_channelOwnerAddress`), lower-case. */
@@ -177,7 +200,7 @@ function declaredAlias(body: string): { channel: string; chainId: number; addres
  * predates the core chain's declaration when that was indexed later, and restoring it would erase the declaration.
  * The core chain's last recorded ChannelAlias/RemoveChannelAlias log naming the alias says what that half is — also
  * when the image is older than a core rollback and still holds a declaration that rollback orphaned. (A declaration
- * made through channel metadata `aliasDetails` is not re-read here.)
+ * made through channel metadata `aliasDetails`: `keepMetadataDeclarations`.)
  */
 export async function reassertDeclarations(
   exec: Executor,
@@ -214,6 +237,35 @@ export async function reassertDeclarations(
       declared: 1,
       confirmed: sameChannel ? row!.confirmed : 0,
       declare_proof: `eip155:${coreChainId}:${last.tx_hash}`,
+      confirm_proof: sameChannel ? row!.confirm_proof : null,
+    });
+  }
+}
+
+/**
+ * After an alias-chain rollback, beside `reassertDeclarations`: a declaration made by channel metadata is no more the
+ * alias chain's than a core-chain one, but an image taken when the alias confirmed predates it when the metadata was
+ * resolved later, and restoring that image erased it. Each is set again while no other declaration stands for the
+ * alias and the channel still has the metadata that made it (a channel update since re-resolves its metadata).
+ */
+export async function keepMetadataDeclarations(exec: Executor, declared: readonly AliasRow[]): Promise<void> {
+  for (const before of declared) {
+    const aliasChainId = Number(before.alias_chain_id);
+    const row = await aliasRow(exec, aliasChainId, before.alias_address);
+    if (row?.declared === 1) continue;
+    const channel = await exec
+      .selectFrom('channels')
+      .select('ipfs_hash')
+      .where('channel', '=', before.channel)
+      .executeTakeFirst();
+    if (!channel || `ipfs:${channel.ipfs_hash}` !== before.declare_proof) continue;
+    // The confirmation half stays only when it confirmed this channel.
+    const sameChannel = row?.channel === before.channel;
+    await writeAlias(exec, aliasChainId, before.alias_address, row !== undefined, {
+      channel: before.channel,
+      declared: 1,
+      confirmed: sameChannel ? row!.confirmed : 0,
+      declare_proof: before.declare_proof,
       confirm_proof: sameChannel ? row!.confirm_proof : null,
     });
   }

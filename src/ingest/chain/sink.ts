@@ -20,6 +20,8 @@ import {
 import {
   aliasesBeforeRollback,
   brokenAliases,
+  keepMetadataDeclarations,
+  metadataDeclarationsBeforeRollback,
   reassertConfirmations,
   reassertDeclarations,
   undoAliasEffects,
@@ -99,6 +101,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
     let fresh: ChainLog[] = [];
     const changedSubscriptions: { channel: string; subscriber: string }[] = [];
     const committed: (() => void)[] = [];
+    let announced: SubscriptionRow[] = [];
     await db.transaction().execute(async (tx) => {
       // Batches of all chains one at a time: an alias chain's batch must see a handshake the core chain's batch
       // completed, or be seen by it (aliasVerified in handlers.ts).
@@ -195,6 +198,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         .values({ chain_id: chainId, block: batch.toBlock, updated_at: t })
         .onConflict((oc) => oc.column('chain_id').doUpdateSet({ block: batch.toBlock, updated_at: t }))
         .execute();
+      announced = await subscriptionsToAnnounce(tx, changedSubscriptions);
     });
     // Committed is committed: the logs are no longer fresh, so nothing here may skip the rest or fail the batch.
     for (const after of committed) {
@@ -204,15 +208,18 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         logger.error({ err, chainId }, 'publishing what a chain batch admitted failed');
       }
     }
-    await announceSubscriptions(changedSubscriptions);
+    announce(announced);
   }
 
   async function rollback(chainId: number, toBlock: number): Promise<void> {
     // Opt-ins the rollback restored: live fan-out must forget orphaned ones (and regain undone opt-outs).
     const changedSubscriptions: { channel: string; subscriber: string }[] = [];
+    let announced: SubscriptionRow[] = [];
     await db.transaction().execute(async (tx) => {
       await lockChainWrites(tx, store.dialect);
       const linked = await aliasesBeforeRollback(tx, chainId, toBlock);
+      const declaredByMetadata =
+        chainId === coreChainId ? [] : await metadataDeclarationsBeforeRollback(tx, chainId, toBlock);
       const undone = await rollbackJournal(tx, chainId, toBlock);
       for (const u of undone) {
         if (OPT_IN_TABLES.has(u.table))
@@ -229,7 +236,10 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         .filter((u) => u.table === 'aliases')
         .map((u) => u.key as { alias_chain_id: number; alias_address: string });
       if (chainId === coreChainId) await reassertConfirmations(tx, coreChainId, touched);
-      else await reassertDeclarations(tx, coreChainId, chainId, touched);
+      else {
+        await reassertDeclarations(tx, coreChainId, chainId, touched);
+        await keepMetadataDeclarations(tx, declaredByMetadata);
+      }
       // A handshake the rollback undid (its declaration or confirmation orphaned) no longer makes the alias chain's
       // logs the channel's, including those journaled under the other chain or applied from final blocks.
       for (const link of await brokenAliases(tx, linked)) {
@@ -254,15 +264,28 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         { chainId, toBlock, undoneRows: undone.length, removedInputs: Number(removed.numDeletedRows) },
         'reorg rolled back',
       );
+      announced = await subscriptionsToAnnounce(tx, changedSubscriptions);
     });
-    await announceSubscriptions(changedSubscriptions);
+    announce(announced);
   }
 
-  /** Tells live fan-out the opt-in state of pairs a committed batch or rollback changed; failures are logged. */
-  async function announceSubscriptions(pairs: { channel: string; subscriber: string }[]): Promise<void> {
-    if (pairs.length === 0 || !deps.onSubscriptions) return;
+  /**
+   * The opt-in state of the pairs a batch or rollback changed, read in its transaction: as it commits. Read after the
+   * commit, it would queue for the connection behind whatever queued while the batch ran (the SQLite writer lets the
+   * event loop turn mid-batch), and a broadcast that one commits would miss the batch's new subscribers' sockets.
+   */
+  async function subscriptionsToAnnounce(
+    tx: Executor,
+    pairs: { channel: string; subscriber: string }[],
+  ): Promise<SubscriptionRow[]> {
+    return pairs.length === 0 || !deps.onSubscriptions ? [] : readSubscriptionRows(tx, pairs);
+  }
+
+  /** Tells live fan-out, right after the commit (no await before it), what the batch changed; failures are logged. */
+  function announce(rows: SubscriptionRow[]): void {
+    if (rows.length === 0 || !deps.onSubscriptions) return;
     try {
-      deps.onSubscriptions(await readSubscriptionRows(db, pairs));
+      deps.onSubscriptions(rows);
     } catch (err) {
       logger.error({ err }, 'opt-in changes could not be announced to live fan-out');
     }
