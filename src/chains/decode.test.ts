@@ -119,6 +119,13 @@ describe('decodeLog', () => {
     expect(d.ok && d.log.args.identity).toBe('0+3\uFFFD+T');
   });
 
+  it('decodes U+0000 in strings as U+FFFD (Postgres text cannot hold it)', () => {
+    const def = ALL_EVENTS.find((e) => e.name === 'SendNotification')!;
+    const identity = '0x302b33002b5400' as Hex; // "0+3" NUL "+T" NUL
+    const d = decoder.decode(rawLog(def, { channel: CORE, recipient: COMM, identity }, COMM), 1);
+    expect(d.ok && d.log.args.identity).toBe('0+3\uFFFD+T\uFFFD');
+  });
+
   it('refuses logs that do not fit the layout, and unknown topics or addresses', () => {
     const def = ALL_EVENTS.find((e) => e.name === 'SendNotification')!;
     const good = rawLog(def, { channel: CORE, recipient: COMM, identity: '0x01' }, COMM);

@@ -1,3 +1,4 @@
+import { chainText } from '../protocol/text.js';
 import { EVENTS_BY_TOPIC0, type EventDef, type EventParam } from './abi.js';
 import type { ChainLog, Hex, RawLog } from './types.js';
 
@@ -112,7 +113,7 @@ function decodeDynamic(p: EventParam, body: string, head: string): string | unde
   const end = start + len * 2;
   if (end > body.length) return undefined;
   const hex = body.slice(start, end);
-  if (p.type === 'string' || p.text) return Buffer.from(hex, 'hex').toString('utf8');
+  if (p.type === 'string' || p.text) return chainText(hex);
   return `0x${hex.toLowerCase()}`;
 }
 

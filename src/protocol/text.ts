@@ -49,3 +49,14 @@ export function parseCanonicalUint(value: string): number | null {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/**
+ * The text of a string an EVM log carries (hex of its bytes), read leniently: invalid UTF-8 and U+0000 become U+FFFD.
+ * Postgres text cannot hold U+0000, and a log carrying it (anyone can emit a SendNotification or a settings string)
+ * would fail the whole batch it came in, retried forever, stalling that chain.
+ */
+export function chainText(hex: string): string {
+  return Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex')
+    .toString('utf8')
+    .replaceAll('\u0000', '\uFFFD');
+}

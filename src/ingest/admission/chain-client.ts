@@ -13,6 +13,7 @@ import {
   parseAbi,
 } from 'viem';
 import { pushError } from '../../errors.js';
+import { chainText } from '../../protocol/text.js';
 
 export interface AdmissionChain {
   chainId: number;
@@ -122,7 +123,7 @@ export function createChainClient(chain: AdmissionChain): ChainClient {
             blockHash: log.blockHash,
             channel: ev.args.channel.toLowerCase(),
             recipient: ev.args.recipient.toLowerCase(),
-            identity: Buffer.from((ev.args.identity as string).slice(2), 'hex').toString('utf8'),
+            identity: chainText(ev.args.identity as string),
           });
         } catch {
           // Another Comm event.
