@@ -124,7 +124,9 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
         ? [408, 'the request did not arrive in time']
         : [400, `the request is not valid HTTP/1.1 (${err.code ?? 'unparsable'})`];
   const body = JSON.stringify(pushError('PUSH_ERR_VALIDATION', info, { status }).toBody());
-  if (socket.writable) {
+  // As Node's own handler: a response already under way on this socket (pipelined requests) must not be corrupted.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -94,4 +94,49 @@ describe('a subscriber opted in by a chain batch gets a broadcast admitted right
     const inbox = (await api.app.inject(`/apis/v1/users/${caip(X)}/feeds?page=1&limit=10`)).json();
     expect(inbox.feeds.map((f: Item) => f.payload.data.asub)).toEqual(['second', 'first']);
   });
+
+  it('gets a broadcast that follows its opt-in in the same chain batch', async () => {
+    const Y = 12;
+    const socket = api.open({ address: caip(Y) });
+    const got: string[] = [];
+    socket.on('userFeeds', (item: Item) => got.push(item.payload.data.asub));
+    await connected(socket);
+    const sink = createStoreChainSink({
+      store,
+      coreChainId: CORE_CHAIN_ID,
+      logger: pino({ level: 'silent' }),
+      notifications: api.admission.chainDoor,
+      onSubscriptions: (rows) => {
+        for (const r of rows) api.realtime.noteSubscription(r);
+      },
+    });
+    await sink.apply(CORE_CHAIN_ID, {
+      fromBlock: 20,
+      toBlock: 21,
+      logs: [
+        testChainLog('Subscribe', { channel: addr(CH), user: addr(Y) }, { blockNumber: 20 }),
+        testChainLog(
+          'SendNotification',
+          { channel: addr(CH), recipient: addr(CH), identity: '0+1+same batch+after the opt-in' },
+          { blockNumber: 21 },
+        ),
+      ],
+      blocks: [],
+      finalizedBlock: 100,
+    });
+    // A targeted notification after the batch marks the end of what the socket can receive.
+    const marker = await sdkSend(CH, CORE_CHAIN_ID, addr(CH), {
+      type: 3,
+      recipients: [caip(Y)],
+      title: 'marker',
+    });
+    expect(
+      (await api.app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: marker })).statusCode,
+    ).toBe(204);
+    await new Promise<void>((resolve) => {
+      const check = () => (got.includes('marker') ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    expect(got).toEqual(['same batch', 'marker']);
+  });
 });

@@ -201,6 +201,9 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       announced = await subscriptionsToAnnounce(tx, changedSubscriptions);
     });
     // Committed is committed: the logs are no longer fresh, so nothing here may skip the rest or fail the batch.
+    // Opt-ins first: a broadcast that follows an opt-in in the batch reaches the new subscriber's socket. (One that
+    // precedes an opt-out in the same batch no longer reaches the leaver live; it is in their feed.)
+    announce(announced);
     for (const after of committed) {
       try {
         after();
@@ -208,7 +211,6 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         logger.error({ err, chainId }, 'publishing what a chain batch admitted failed');
       }
     }
-    announce(announced);
   }
 
   async function rollback(chainId: number, toBlock: number): Promise<void> {
