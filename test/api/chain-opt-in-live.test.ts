@@ -31,19 +31,24 @@ describe('a subscriber opted in by a chain batch gets a broadcast admitted right
     api = await testLiveApp(store);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await store?.close();
-    dirs.removeAll();
-  });
-
-  it('receives it on its socket', async () => {
-    const socket = api.open({ address: caip(X) });
+  /** The titles of the inbox items an open socket of `user` receives, in order. */
+  const inboxSocket = async (user: number) => {
+    const socket = api.open({ address: caip(user) });
     const got: string[] = [];
     socket.on('userFeeds', (item: Item) => got.push(item.payload.data.asub));
     await connected(socket);
+    return got;
+  };
+  /** Resolves once `title` has arrived: the last item the test sends marks the end of what the socket can get. */
+  const until = (got: string[], title: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => (got.includes(title) ? resolve() : setTimeout(check, 10));
+      check();
+    });
 
-    const sink = createStoreChainSink({
+  /** The chain sink as the node wires it: admission's door, opt-ins told to live fan-out. */
+  const liveSink = () =>
+    createStoreChainSink({
       store,
       coreChainId: CORE_CHAIN_ID,
       logger: pino({ level: 'silent' }),
@@ -52,6 +57,17 @@ describe('a subscriber opted in by a chain batch gets a broadcast admitted right
         for (const r of rows) api.realtime.noteSubscription(r);
       },
     });
+
+  afterAll(async () => {
+    await api?.close();
+    await store?.close();
+    dirs.removeAll();
+  });
+
+  it('receives it on its socket', async () => {
+    const got = await inboxSocket(X);
+
+    const sink = liveSink();
     // X opts in first; 4,000 other opt-ins make the batch run across many turns of the event loop.
     const user = (i: number) => `0x${(0x5000 + i).toString(16).padStart(40, '0')}`;
     const logs = [addr(X), ...Array.from({ length: 4_000 }, (_, i) => user(i))].map((u, i) =>
@@ -85,10 +101,7 @@ describe('a subscriber opted in by a chain batch gets a broadcast admitted right
     expect(
       (await api.app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: second })).statusCode,
     ).toBe(204);
-    await new Promise<void>((resolve) => {
-      const check = () => (got.includes('second') ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await until(got, 'second');
     expect(got).toEqual(['first', 'second']);
     // Both are in X's inbox: what the socket missed was stored.
     const inbox = (await api.app.inject(`/apis/v1/users/${caip(X)}/feeds?page=1&limit=10`)).json();
@@ -97,19 +110,8 @@ describe('a subscriber opted in by a chain batch gets a broadcast admitted right
 
   it('gets a broadcast that follows its opt-in in the same chain batch', async () => {
     const Y = 12;
-    const socket = api.open({ address: caip(Y) });
-    const got: string[] = [];
-    socket.on('userFeeds', (item: Item) => got.push(item.payload.data.asub));
-    await connected(socket);
-    const sink = createStoreChainSink({
-      store,
-      coreChainId: CORE_CHAIN_ID,
-      logger: pino({ level: 'silent' }),
-      notifications: api.admission.chainDoor,
-      onSubscriptions: (rows) => {
-        for (const r of rows) api.realtime.noteSubscription(r);
-      },
-    });
+    const got = await inboxSocket(Y);
+    const sink = liveSink();
     await sink.apply(CORE_CHAIN_ID, {
       fromBlock: 20,
       toBlock: 21,
@@ -133,10 +135,7 @@ describe('a subscriber opted in by a chain batch gets a broadcast admitted right
     expect(
       (await api.app.inject({ method: 'POST', url: '/apis/v1/payloads/', payload: marker })).statusCode,
     ).toBe(204);
-    await new Promise<void>((resolve) => {
-      const check = () => (got.includes('marker') ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await until(got, 'marker');
     expect(got).toEqual(['same batch', 'marker']);
   });
 });
