@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { rewriteForStat4 } from './database.js';
+import { isCatalogRace, rewriteForStat4 } from './database.js';
 import { openStore } from './index.js';
 
 describe('SQLite statements under STAT4', () => {
@@ -56,5 +56,16 @@ describe('SQLite file store settings', () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('isCatalogRace', () => {
+  it("retries the introspection's errors about another schema changing under it, never a migration's own", () => {
+    for (const code of ['3F000', '42P01', '42703']) {
+      expect(isCatalogRace({ error: { code }, results: [] })).toBe(true);
+      expect(isCatalogRace({ error: { code }, results: [{ status: 'Error' }] })).toBe(false);
+    }
+    expect(isCatalogRace({ error: { code: '23505' }, results: [] })).toBe(false);
+    expect(isCatalogRace({})).toBe(false);
   });
 });

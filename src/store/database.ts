@@ -250,13 +250,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 }
 
 /**
- * Postgres "schema does not exist" and "relation does not exist": raised by Kysely's catalog introspection when ANOTHER
- * schema (and its tables) is dropped while it reads the catalog.
+ * Postgres "schema does not exist", "relation does not exist" and "column does not exist": raised by Kysely's catalog
+ * introspection (`pg_get_serial_sequence` over every column it lists) when ANOTHER schema's tables are dropped or
+ * altered while it reads the catalog.
  */
-const CATALOG_RACE = new Set(['3F000', '42P01']);
+const CATALOG_RACE = new Set(['3F000', '42P01', '42703']);
 
 /** An error of the introspection before any migration ran (a migration's own error names it in `results`). */
-function isCatalogRace(outcome: { error?: unknown; results?: { status: string }[] }): boolean {
+export function isCatalogRace(outcome: { error?: unknown; results?: { status: string }[] }): boolean {
   const code = (outcome.error as { code?: string } | undefined)?.code;
   return code !== undefined && CATALOG_RACE.has(code) && !outcome.results?.some((r) => r.status === 'Error');
 }
