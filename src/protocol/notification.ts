@@ -167,10 +167,22 @@ function parseOptionalIndex(v: unknown, at: string): NotificationIndex | null {
   return parseIndex(v, at);
 }
 
+/**
+ * JSON.parse reads any depth, JSON.stringify recurses: a value nested deeply enough overflows the stack. That RangeError
+ * is no refusal, and a chain batch carrying it failed on every retry; such a payload is malformed like any other.
+ */
+function legacyMetaText(v: unknown, at: string): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    fail(INVALID, `${at} is nested too deeply`, at);
+  }
+}
+
 function parseAdditionalMeta(v: unknown, at: string): AdditionalMeta | null {
   if (v === undefined || v === null || v === '') return null;
   if (!isPlainObject(v) || !Object.hasOwn(v, 'type')) {
-    return { kind: 'legacy', value: typeof v === 'string' ? v : JSON.stringify(v) };
+    return { kind: 'legacy', value: typeof v === 'string' ? v : legacyMetaText(v, at) };
   }
   const type = v.type;
   const m = typeof type === 'string' ? /^([0-9])\+([0-9]{1,6})$/.exec(type) : null;
