@@ -86,6 +86,8 @@ const FLOAT_SLACK = 1e-9;
 /** Far more options than any UI shows; bounds the work a hostile string can cause. */
 const MAX_OPTIONS = 256;
 const MAX_LENGTH = 8192;
+/** `<category>-<type>-<value>`: a 16-digit category, a digit and a number of at most MAX_NUMBER_LENGTH. */
+const MAX_INDEX_LENGTH = 64;
 
 function parseNumber(text: string | undefined, what: string, code: Code, field: string): number {
   if (text === undefined || text.length > MAX_NUMBER_LENGTH || !NUMBER.test(text)) {
@@ -120,14 +122,17 @@ function formatNumber(n: number, what: string, code: Code): string {
  */
 function splitFields(text: string, separator: '-' | '+'): string[] {
   const out: string[] = [];
+  // Only the last piece is tested: a joined field ends with it (or with the separator, when it is one character), and
+  // testing the whole growing field made `1e-1e-1e-…` quadratic in its length.
+  let lastPiece: string | undefined;
   for (const piece of text.split(separator)) {
     const last = out.length - 1;
-    const prev = out[last];
-    if (prev !== undefined && /[0-9][eE]$/.test(prev) && /^[0-9]/.test(piece)) {
-      out[last] = `${prev}${separator}${piece}`;
+    if (lastPiece !== undefined && /[0-9][eE]$/.test(lastPiece) && /^[0-9]/.test(piece)) {
+      out[last] = `${out[last]}${separator}${piece}`;
     } else {
       out.push(piece);
     }
+    lastPiece = piece;
   }
   return out;
 }
@@ -419,6 +424,7 @@ export function formatUserSettings(userSettings: readonly UserSetting[]): string
 /** Parses `data.index`: `<category>-<type>` or `<category>-<type>-<value>` (e.g. `2-2-50`, `2-2-1e-7`). */
 export function parseIndex(input: unknown, field = 'data.index'): NotificationIndex {
   if (typeof input !== 'string') fail(INDEX, `index must be a string, got ${quote(input)}`, field);
+  if (input.length > MAX_INDEX_LENGTH) fail(INDEX, `index is too long (${input.length} characters)`, field);
   const f = splitFields(input, '-');
   if (f.length < 2 || f.length > 3) {
     fail(INDEX, `index must be <category>-<type>[-<value>], got ${quote(input)}`, field, 'e.g. 2-2-50');
