@@ -21,9 +21,11 @@ const payloadBody = {
       description: 'eip712v2:0x<sig>::uid::<uuid>, eip155:<chain>:<tx>, …',
     },
     sender: { ...str, maxLength: 256, description: 'full CAIP of the channel or its alias' },
+    // Not signed, and a comma list (legacy subset) is stored as sent.
     recipient: {
       ...str,
       maxLength: 256,
+      pattern: NO_NUL,
       description: 'the user for targeted; the channel for broadcast and subset',
     },
     source: { ...str, maxLength: 64, description: 'e.g. ETH_TEST_SEPOLIA' },
