@@ -11,6 +11,12 @@ import { fileNotification } from './deliver.js';
 import type { NotificationStore } from './notification-store.js';
 import { checkPayloadShape } from './payload-batch.js';
 
+/**
+ * An error message may quote the content it refused (V8's JSON.parse errors quote it raw), and Postgres text cannot
+ * hold U+0000: unwritten, the row would stay due and first in line, retried for ever ahead of every other.
+ */
+const storableText = (message: string) => message.replaceAll('\u0000', '\uFFFD');
+
 export interface ContentRetryDeps {
   store: Store;
   bus: NotificationBus;
@@ -85,7 +91,7 @@ export function createContentRetry(deps: ContentRetryDeps) {
         .set({
           content_attempts: attempts,
           content_next_at: failed ? 0 : nextAttemptAt(attempts, t, limits.contentRetry),
-          content_error: message,
+          content_error: storableText(message),
           status: failed ? 'failed' : 'pending_content',
         })
         .where('id', '=', row.id)
