@@ -135,6 +135,59 @@ async function rebuildPeriods(w: Writer, channel: string, subscriber: string): P
 }
 
 /**
+ * The periods of a pair after `cmd`, when `cmd` is newer than every other command of the pair (every signed request:
+ * it is stamped on receipt): what `periodsOf` would derive, from the pair's newest period alone. Re-deriving from the
+ * whole history cost every command O(history), inside the chain-writes lock, and anyone holding a signed opt-in can
+ * replay it to grow that history. Returns false (nothing written) when an equal or newer command exists.
+ */
+async function extendPeriods(w: Writer, cmd: SubscriptionCommand): Promise<boolean> {
+  const db: Executor = w.db;
+  const pair = { channel: cmd.channel, subscriber: cmd.subscriber };
+  // ts_order compared here, not in SQL: `periodsOf` orders by code unit, a Postgres collation may not.
+  const sameOrLater = await db
+    .selectFrom('subscription_events')
+    .select(['ts', 'ts_order'])
+    .where('channel', '=', cmd.channel)
+    .where('subscriber', '=', cmd.subscriber)
+    .where('ts', '>=', cmd.ts)
+    .execute();
+  if (sameOrLater.some((e) => Number(e.ts) > cmd.ts || e.ts_order > cmd.order)) return false;
+  const last = await db
+    .selectFrom('subscription_periods')
+    .selectAll()
+    .where('channel', '=', cmd.channel)
+    .where('subscriber', '=', cmd.subscriber)
+    .orderBy('from_ts', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const open = last && Number(last.to_ts) === OPEN_PERIOD_END ? last : undefined;
+  const settings = cmd.subscribed ? cmd.settingsRaw : null;
+  if (cmd.subscribed && open && open.settings_raw === settings) return true;
+  if (open) {
+    const from = Number(open.from_ts);
+    const image = { ...pair, from_ts: from, to_ts: OPEN_PERIOD_END, settings_raw: open.settings_raw };
+    await journalRow(db, w.origin, 'subscription_periods', { ...pair, from_ts: from }, image);
+    await db
+      .deleteFrom('subscription_periods')
+      .where('channel', '=', cmd.channel)
+      .where('subscriber', '=', cmd.subscriber)
+      .where('from_ts', '=', from)
+      .execute();
+    // Closed where this command starts; a period closed where it opened is empty, and dropped.
+    if (cmd.ts > from) await addPeriod(w, { ...image, to_ts: cmd.ts });
+  }
+  if (cmd.subscribed)
+    await addPeriod(w, { ...pair, from_ts: cmd.ts, to_ts: OPEN_PERIOD_END, settings_raw: settings });
+  return true;
+}
+
+async function addPeriod(w: Writer, p: SubscriptionPeriodsTable): Promise<void> {
+  const key = { channel: p.channel, subscriber: p.subscriber, from_ts: p.from_ts };
+  await journalRow(w.db, w.origin, 'subscription_periods', key, null);
+  await w.db.insertInto('subscription_periods').values(p).execute();
+}
+
+/**
  * Last writer wins by (ts, order): a command older than the stored state changes nothing, whatever order commands
  * arrive in (the original node compared against both sub and unsub timestamps and dropped valid commands, §8.2).
  * Every command is also kept in `subscription_events`, from which `subscription_periods` are re-derived, so that a
@@ -159,7 +212,7 @@ export async function applySubscription(w: Writer, cmd: SubscriptionCommand): Pr
     .executeTakeFirst();
   if (inserted) {
     await journalRow(db, w.origin, 'subscription_events', eventKey, null);
-    await rebuildPeriods(w, cmd.channel, cmd.subscriber);
+    if (!(await extendPeriods(w, cmd))) await rebuildPeriods(w, cmd.channel, cmd.subscriber);
   }
 
   const existing = await w.get('subscriptions', { channel: cmd.channel, subscriber: cmd.subscriber });
