@@ -51,12 +51,18 @@ export function parseCanonicalUint(value: string): number | null {
 }
 
 /**
+ * `text` with U+0000 as U+FFFD, for text from outside that is stored as it is (a log's strings, an error message quoting
+ * fetched content): Postgres text cannot hold U+0000, and a write that fails on it fails whatever it was part of.
+ */
+export function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
+}
+
+/**
  * The text of a string an EVM log carries (hex of its bytes), read leniently: invalid UTF-8 and U+0000 become U+FFFD.
- * Postgres text cannot hold U+0000, and a log carrying it (anyone can emit a SendNotification or a settings string)
- * would fail the whole batch it came in, retried forever, stalling that chain.
+ * A log carrying U+0000 (anyone can emit a SendNotification or a settings string) failed its whole batch on Postgres,
+ * retried forever, stalling that chain.
  */
 export function chainText(hex: string): string {
-  return Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex')
-    .toString('utf8')
-    .replaceAll('\u0000', '\uFFFD');
+  return withoutNul(Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex').toString('utf8'));
 }

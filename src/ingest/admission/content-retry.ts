@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { nextAttemptAt } from '../../content/retry.js';
 import { isPushError } from '../../errors.js';
 import { parseEip155, parseIdentity } from '../../protocol/index.js';
+import { withoutNul } from '../../protocol/text.js';
 import type { Store } from '../../store/index.js';
 import { lockChainWrites, lockNotificationIds } from '../../store/locks.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
@@ -10,12 +11,6 @@ import { type ContentIpfs, type ContentSubgraph, resolveContent } from './conten
 import { fileNotification } from './deliver.js';
 import type { NotificationStore } from './notification-store.js';
 import { checkPayloadShape } from './payload-batch.js';
-
-/**
- * An error message may quote the content it refused (V8's JSON.parse errors quote it raw), and Postgres text cannot
- * hold U+0000: unwritten, the row would stay due and first in line, retried for ever ahead of every other.
- */
-const storableText = (message: string) => message.replaceAll('\u0000', '\uFFFD');
 
 export interface ContentRetryDeps {
   store: Store;
@@ -91,7 +86,8 @@ export function createContentRetry(deps: ContentRetryDeps) {
         .set({
           content_attempts: attempts,
           content_next_at: failed ? 0 : nextAttemptAt(attempts, t, limits.contentRetry),
-          content_error: storableText(message),
+          // It may quote the content it refused (V8's JSON.parse errors do, raw): unwritable, the row would stay due.
+          content_error: withoutNul(message),
           status: failed ? 'failed' : 'pending_content',
         })
         .where('id', '=', row.id)
@@ -207,6 +203,20 @@ export function createContentRetry(deps: ContentRetryDeps) {
           await retryOne({ ...row, id: Number(row.id) });
         } catch (err) {
           logger.error({ err, notification: row.id }, 'content retry failed');
+          // Best effort: a row whose retry fails every time must not stay due, first in line ahead of every other.
+          const attempts = Number(row.content_attempts) + 1;
+          await db
+            .updateTable('notifications')
+            .set({
+              content_attempts: attempts,
+              content_next_at: nextAttemptAt(attempts, now(), limits.contentRetry),
+            })
+            .where('id', '=', row.id)
+            .where('status', '=', 'pending_content')
+            .execute()
+            .catch((e: unknown) =>
+              logger.error({ err: e, notification: row.id }, 'content retry not rescheduled'),
+            );
         }
       }
       return due.length;

@@ -1,6 +1,7 @@
 import type { Hex } from '../../chains/types.js';
 import { type BackoffPolicy, nextAttemptAt } from '../../content/retry.js';
 import type { NotificationPayload } from '../../protocol/index.js';
+import { withoutNul } from '../../protocol/text.js';
 import type { Store } from '../../store/index.js';
 import { lockChainWrites, lockNotificationIds } from '../../store/locks.js';
 import type { Executor, WriteOrigin } from '../../store/writer.js';
@@ -148,7 +149,8 @@ export function createNotificationStore(deps: NotificationStoreDeps) {
         idx: null,
         content_attempts: n.content.kind === 'later' ? 1 : 0,
         content_next_at: n.content.kind === 'later' ? nextAttemptAt(1, t, deps.contentRetry) : t,
-        content_error: n.content.kind === 'later' ? `${n.content.code}: ${n.content.message}` : null,
+        content_error:
+          n.content.kind === 'later' ? withoutNul(`${n.content.code}: ${n.content.message}`) : null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
