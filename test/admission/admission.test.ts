@@ -588,6 +588,29 @@ describe.each(storeBackends())('admission on $name', (backend) => {
     expect(await periods(11)).toEqual([[t1, t2]]);
   });
 
+  it('records a V1 opt-in as its signed fields: an unsigned, deeply nested extra is neither stored nor a 500', async () => {
+    const v1 = await signSubscribeV1(15, CORE_CHAIN_ID, 'Subscribe', addr(CH), addr(15));
+    let deep: unknown = {};
+    for (let i = 0; i < 20_000; i++) deep = { deep };
+    const message = { channel: coreCaip(CH), subscriber: coreCaip(15), action: 'Subscribe', extra: deep };
+    const r = await admission.subscribe(
+      coreCaip(CH),
+      { verificationProof: v1, message },
+      { receivedAt: clock },
+    );
+    expect(r).toMatchObject({ status: 'applied', subscribed: true, subscriber: addr(15) });
+    const rows = await store.db
+      .selectFrom('inputs')
+      .select('body')
+      .where('kind', '=', 'http')
+      .where('event', '=', 'Subscribe')
+      .execute();
+    const recorded = rows
+      .map((row) => (JSON.parse(row.body) as { message: Record<string, unknown> }).message)
+      .find((m) => String(m.subscriber).toLowerCase() === addr(15));
+    expect(recorded).toEqual({ channel: addr(CH), subscriber: addr(15), action: 'Subscribe' });
+  });
+
   it('verifies V1 (bare signature, CAIP message) and V2 opt-ins, with settings; refuses forgeries and pgpv4', async () => {
     const v1 = await signSubscribeV1(13, CORE_CHAIN_ID, 'Subscribe', addr(CH), addr(13));
     const r = await admission.subscribe(

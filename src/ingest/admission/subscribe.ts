@@ -188,7 +188,9 @@ export function createSubscriptionDoor(deps: SubscriptionDoorDeps) {
           body: JSON.stringify({
             channel: channelCaip,
             verificationProof: proofText,
-            message: body.message,
+            // What was signed: the V2 string as received; of a V1 object, its typed fields (anything else in it is
+            // unsigned, and a deeply nested extra overflowed JSON.stringify: a 500 after a valid signature).
+            message: proof.kind === 'eip712v2' ? body.message : typed.message,
             origin,
           }),
           ts,
