@@ -4,6 +4,7 @@ import { registerPushRoutes } from './api/routes/index.js';
 import { type HealthReport, registerSystemRoutes } from './api/routes/system.js';
 import { createApiServer, listen } from './api/server.js';
 import { createMultiChainIndexer, type MultiChainIndexer } from './chains/indexer.js';
+import { createAddressMatcher } from './config/address-list.js';
 import type { NodeConfig } from './config/config.js';
 import { createIpfsClient } from './content/ipfs.js';
 import { createSubgraphClient } from './content/subgraph.js';
@@ -98,6 +99,7 @@ export async function createNode(config: NodeConfig, opts: CreateNodeOptions = {
     logger,
     registry: metrics.registry,
     missed: createStoredMissedLoader(store.read),
+    deliveryAllowed: createAddressMatcher(config.api.deliveryNodes),
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
   });
   registerPushRoutes(app, {

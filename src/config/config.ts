@@ -43,6 +43,8 @@ export interface NodeConfig {
     corsOrigins: string[];
     /** Fastify's trustProxy: which X-Forwarded-For to believe for the client IP (per-IP rate limit). */
     trustProxy: boolean | string[];
+    /** Who may register a `mode=delivery` socket (see realtime/delivery-access.ts). */
+    deliveryNodes: 'any' | string[];
   };
   /** Admission limits the operator set (absent: admission's defaults); a null bucket turns that rate limit off. */
   admission: {

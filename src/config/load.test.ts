@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     expect(cfg.disabledChains[0]!.reason).toContain('PUSH_NODE_RPC_11155111');
   });
 
+  it('admits delivery sockets from private networks by default; a bad api.deliveryNodes entry fails the load', () => {
+    expect(loadConfig({ env: {}, cwd: '/tmp' }).api.deliveryNodes).toContain('127.0.0.0/8');
+    expect(
+      loadConfig({ env: {}, cwd: '/tmp', overrides: { api: { deliveryNodes: 'any' } } }).api.deliveryNodes,
+    ).toBe('any');
+    const err = configError(() =>
+      loadConfig({ env: {}, cwd: '/tmp', overrides: { api: { deliveryNodes: ['10.0.0.0/40'] } } }),
+    );
+    expect(err.code).toBe('PUSH_ERR_CONFIG_INVALID');
+    expect(err.field).toBe('api.deliveryNodes');
+  });
+
   it('applies env overrides and enables chains that get RPC URLs', () => {
     const cfg = loadConfig({
       env: {

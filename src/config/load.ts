@@ -4,6 +4,7 @@ import type { Hex } from 'viem';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { pushError } from '../errors.js';
+import { createAddressMatcher, PRIVATE_NETWORKS } from './address-list.js';
 import type { ChainConfig, NodeConfig } from './config.js';
 import { PRESETS } from './presets.js';
 import { type ConfigFile, configFileSchema } from './schema.js';
@@ -293,7 +294,15 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
       bodyLimitBytes: api.bodyLimitBytes ?? 1024 * 1024,
       corsOrigins: api.corsOrigins ?? ['*'],
       trustProxy: api.trustProxy ?? false,
+      deliveryNodes: deliveryNodes(api.deliveryNodes),
     },
     admission: Object.fromEntries(Object.entries(admission).filter(([, v]) => v !== undefined)),
   };
+}
+
+/** `api.deliveryNodes`, checked now so that a bad entry fails the start with its name. */
+function deliveryNodes(value: 'any' | string[] | undefined): 'any' | string[] {
+  const list = value ?? [...PRIVATE_NETWORKS];
+  createAddressMatcher(list);
+  return list;
 }

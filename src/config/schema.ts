@@ -80,6 +80,8 @@ export const configFileSchema = z.strictObject({
       corsOrigins: z.array(z.string()).optional(),
       // Behind a reverse proxy: whose X-Forwarded-For to believe (true: any; or the proxies' addresses/CIDRs).
       trustProxy: z.union([z.boolean(), z.array(z.string().min(1))]).optional(),
+      // Who may register a `mode=delivery` socket: "any", or addresses/CIDRs (default: loopback and private networks).
+      deliveryNodes: z.union([z.literal('any'), z.array(z.string().min(1))]).optional(),
     })
     .optional(),
   admission: z

@@ -65,6 +65,12 @@ export interface RealtimeDeps {
   missed?: MissedFeedLoader;
   /** Open notification sockets allowed per address (the original allowed 10). */
   maxSocketsPerAddress?: number;
+  /**
+   * Who may register a `mode=delivery` socket, by client address (config `api.deliveryNodes`; absent: anyone, as the
+   * original). A delivery socket is sent every notification with its recipients: while one is connected each
+   * broadcast reads its channel's whole audience, and the socket learns who subscribes to what.
+   */
+  deliveryAllowed?: (address: string | undefined) => boolean;
   /** Largest backlog sent on resume; a client further behind pages the REST feed. */
   resumeLimit?: number;
   /**
@@ -375,6 +381,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   io.on('connection', (socket) => {
     const mode = socket.handshake.query.mode;
     if (mode === 'delivery') {
+      if (deps.deliveryAllowed && !deps.deliveryAllowed(socket.handshake.address)) {
+        logger.warn(
+          { address: socket.handshake.address },
+          'delivery socket refused: address not in api.deliveryNodes',
+        );
+        socket.disconnect(true);
+        return;
+      }
       delivery.register(socket);
       return;
     }

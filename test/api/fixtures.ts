@@ -4,6 +4,7 @@ import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { registerPushRoutes } from '../../src/api/routes/index.js';
 import { createApiServer } from '../../src/api/server.js';
+import { createAddressMatcher, PRIVATE_NETWORKS } from '../../src/config/address-list.js';
 import type { Admission } from '../../src/ingest/admission/index.js';
 import type { NotificationBus } from '../../src/ingest/bus.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -22,7 +23,13 @@ export const addr = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 export const testConfig = {
   coreChainId: CORE,
   publicUrl: 'http://node.test',
-  api: { maxPageSize: 25, bodyLimitBytes: 1024 * 1024, corsOrigins: ['*'], trustProxy: false },
+  api: {
+    maxPageSize: 25,
+    bodyLimitBytes: 1024 * 1024,
+    corsOrigins: ['*'],
+    trustProxy: false,
+    deliveryNodes: [...PRIVATE_NETWORKS],
+  },
 };
 
 export function testServer(): FastifyInstance {
@@ -37,7 +44,9 @@ export function testPushApp(deps: {
   store: Store;
   bus: NotificationBus;
   admission: Admission;
-  config?: Parameters<typeof registerPushRoutes>[1]['config'];
+  config?: Parameters<typeof registerPushRoutes>[1]['config'] & {
+    api: { deliveryNodes?: 'any' | string[] };
+  };
   redisUrl?: string;
 }): { app: FastifyInstance; realtime: Realtime } {
   const app = testServer();
@@ -47,6 +56,7 @@ export function testPushApp(deps: {
     store: deps.store,
     logger,
     missed: createStoredMissedLoader(deps.store.read),
+    deliveryAllowed: createAddressMatcher(deps.config?.api.deliveryNodes ?? testConfig.api.deliveryNodes),
     ...(deps.redisUrl ? { redisUrl: deps.redisUrl } : {}),
   });
   registerPushRoutes(app, {
@@ -86,9 +96,17 @@ export interface TestLiveApp {
  * The HTTP API with live sockets (`testPushApp`) over `store`, fed by `testAdmission(store)`, listening on a free port
  * of 127.0.0.1; with `listen: false` only ready (for tests that only `app.inject`).
  */
-export async function testLiveApp(store: Store, opts: { listen?: boolean } = {}): Promise<TestLiveApp> {
+export async function testLiveApp(
+  store: Store,
+  opts: { listen?: boolean; config?: Parameters<typeof testPushApp>[0]['config'] } = {},
+): Promise<TestLiveApp> {
   const { admission, bus } = testAdmission(store);
-  const { app, realtime } = testPushApp({ store, bus, admission });
+  const { app, realtime } = testPushApp({
+    store,
+    bus,
+    admission,
+    ...(opts.config ? { config: opts.config } : {}),
+  });
   let origin = '';
   if (opts.listen === false) await app.ready();
   else {
