@@ -26,6 +26,13 @@ describe('address list matcher', () => {
     expect(createAddressMatcher('any')('8.8.8.8')).toBe(true);
   });
 
+  it('refuses a prefix that is not plain decimal digits (an empty one read as /0 admitted every address)', () => {
+    for (const bad of ['10.0.0.0/', '10.0.0.0/ 8', '10.0.0.0/0x8', '10.0.0.0/1e1', '::1/'])
+      expect(() => createAddressMatcher([bad]), bad).toThrow(
+        expect.objectContaining({ code: 'PUSH_ERR_CONFIG_INVALID' }),
+      );
+  });
+
   it('refuses a bad entry with a config error naming it', () => {
     for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/1', '::1/129', '1.2.3.4/x'])
       expect(() => createAddressMatcher([bad])).toThrow(

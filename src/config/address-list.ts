@@ -21,7 +21,9 @@ export function createAddressMatcher(allow: 'any' | readonly string[], field = '
   for (const entry of allow) {
     const [address = '', prefix, extra] = entry.split('/');
     const family = isIP(address);
-    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
+    // Digits only: Number('') is 0, and "10.0.0.0/" would have admitted every IPv4 client.
+    const bits =
+      prefix === undefined ? (family === 6 ? 128 : 32) : /^[0-9]{1,3}$/.test(prefix) ? Number(prefix) : NaN;
     if (
       !family ||
       extra !== undefined ||

@@ -52,6 +52,37 @@ describe.each(migrationBackends())('migration 009-input-channel on $name', (back
     ]);
   });
 
+  it('is not stopped by a body recorded with an escaped U+0000 (decoded as such before chainText)', async () => {
+    const { database, migrator } = await backend.open();
+    expect((await migrator.migrateTo('008-subscriber-counts')).error).toBeUndefined();
+    const CH = '0x00000000000000000000000000000000000000Bb';
+    // A refused SendNotification (malformed identity) kept its input row; Postgres jsonb refuses \u0000.
+    const args = { channel: CH, recipient: '0xr', identity: '0+3\u0000+T' };
+    await database.db
+      .insertInto('inputs')
+      .values({
+        key: 'nul',
+        kind: 'chain',
+        event: 'SendNotification',
+        chain_id: 80002,
+        block_number: 7,
+        block_hash: '0xb',
+        log_index: 0,
+        tx_hash: '0xt',
+        body: JSON.stringify({ contract: 'comm', address: '0xc', topic0: '0x0', txIndex: 0, args }),
+        ts: 1,
+        created_at: 1,
+      })
+      .execute();
+    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    const row = await database.db
+      .selectFrom('inputs')
+      .select('channel')
+      .where('key', '=', 'nul')
+      .executeTakeFirst();
+    expect(row?.channel).toBe(CH.toLowerCase());
+  });
+
   it.runIf(backend.name === 'sqlite')(
     'looks a channel up through its index, not by reading the chain',
     async () => {

@@ -20,7 +20,8 @@ export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<vo
   const events = sql.join(CHANNEL_EVENTS.map((e) => sql.lit(e)));
   const arg = (name: string) =>
     ctx.dialect === 'postgres'
-      ? sql`(body::jsonb -> 'args' ->> ${sql.lit(name)})`
+      ? // A body recorded before chainText may hold an escaped U+0000, which jsonb refuses (the whole UPDATE with it).
+        sql`(replace(body, '\\u0000', '\\ufffd')::jsonb -> 'args' ->> ${sql.lit(name)})`
       : sql`json_extract(body, ${sql.lit(`$.args.${name}`)})`;
   await sql`UPDATE inputs SET channel = lower(coalesce(${arg('channel')}, ${arg('_channel')}))
     WHERE kind = 'chain' AND event IN (${events})`.execute(db);
