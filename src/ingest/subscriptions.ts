@@ -247,7 +247,8 @@ function byChannel(pairs: Iterable<{ channel: string; subscriber: string }>): Ma
   return out;
 }
 
-const EVENT_COLUMNS = [
+/** `subscription_events` columns in the order of the bulk writers' rows. */
+export const EVENT_COLUMNS = [
   'channel',
   'subscriber',
   'ts',

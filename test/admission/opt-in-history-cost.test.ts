@@ -8,7 +8,7 @@
 import type { KyselyPlugin } from 'kysely';
 import { getAddress } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applySubscription, periodsOf } from '../../src/ingest/subscriptions.js';
+import { applySubscription, EVENT_COLUMNS, periodsOf } from '../../src/ingest/subscriptions.js';
 import { insertRows } from '../../src/store/bulk.js';
 import type { Store } from '../../src/store/index.js';
 import { OPEN_PERIOD_END } from '../../src/store/schema.js';
@@ -84,17 +84,7 @@ describe.each(storeBackends())('opt-in history on $name', (backend) => {
     await insertRows(
       store.db,
       'subscription_events',
-      [
-        'channel',
-        'subscriber',
-        'ts',
-        'ts_order',
-        'subscribed',
-        'settings_raw',
-        'proof',
-        'chain_id',
-        'origin',
-      ],
+      EVENT_COLUMNS,
       Array.from({ length: HISTORY }, (_, i) => [
         channel,
         subscriber,
