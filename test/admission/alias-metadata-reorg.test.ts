@@ -29,16 +29,24 @@ const optIn = testChainLog(
   { channel: addr(ALIAS), user: addr(USER) },
   { chainId: ALIAS_CHAIN_ID, blockNumber: 51, timestamp: T0 + 120 },
 );
+/** Updated metadata (UpdateChannel to this CID) declares another alias account on the same chain. */
+const CID2 = 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4';
+const OTHER_ALIAS = 4;
 const ipfs: IpfsClient = {
   fetch: async () => new Uint8Array(),
-  fetchJson: async () => ({
+  fetchJson: async (cid: string) => ({
     name: 'Declared in metadata',
     info: 'i',
     url: 'https://one.example',
     icon: 'https://one.example/i.png',
-    aliasDetails: { [`eip155:${ALIAS_CHAIN_ID}`]: addr(ALIAS) },
+    aliasDetails: { [`eip155:${ALIAS_CHAIN_ID}`]: addr(cid === CID2 ? OTHER_ALIAS : ALIAS) },
   }),
 };
+const updated = testChainLog(
+  'UpdateChannel',
+  { channel: addr(CH), identity: `1+${CID2}` },
+  { blockNumber: 95, timestamp: T0 + 3000 },
+);
 
 async function state(store: Store) {
   const aliases = await store.db
@@ -69,11 +77,11 @@ describe.each(storeBackends())('a metadata-declared alias vs an alias-chain reor
       notifications: admission.chainDoor,
       now: () => NOW,
     });
-    const core = () =>
+    const core = (logs: ChainLog[] = [created]) =>
       sink.apply(CORE_CHAIN_ID, {
         fromBlock: 90,
         toBlock: 100,
-        logs: [created],
+        logs,
         blocks: [],
         finalizedBlock: 100,
       });
@@ -82,10 +90,10 @@ describe.each(storeBackends())('a metadata-declared alias vs an alias-chain reor
     return { sink, worker, core, alias };
   }
 
-  async function fromScratch(aliasLogs: ChainLog[]) {
+  async function fromScratch(aliasLogs: ChainLog[], coreLogs: ChainLog[] = [created]) {
     const store = await backend.open();
     const { worker, core, alias } = setup(store);
-    await core();
+    await core(coreLogs);
     await worker.runOnce();
     await alias(aliasLogs, 52);
     return state(store);
@@ -110,4 +118,19 @@ describe.each(storeBackends())('a metadata-declared alias vs an alias-chain reor
       expect(await state(store)).toEqual(await fromScratch(finalLogs));
     });
   }
+
+  it('an alias the metadata declared, then replaced by updated metadata, stays replaced after an alias-chain reorg', async () => {
+    const store = await backend.open();
+    const { sink, worker, core, alias } = setup(store);
+    await core();
+    await worker.runOnce();
+    // The alias confirms (not final yet): the handshake completes.
+    await alias([aliasConfirm, optIn], 45);
+    // The channel's updated metadata declares another account on that chain instead.
+    await core([updated]);
+    await worker.runOnce();
+    await sink.rollback(ALIAS_CHAIN_ID, 49);
+    await alias([aliasConfirm, optIn], 52);
+    expect(await state(store)).toEqual(await fromScratch([aliasConfirm, optIn], [created, updated]));
+  });
 });

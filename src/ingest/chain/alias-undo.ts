@@ -271,6 +271,36 @@ export async function keepMetadataDeclarations(exec: Executor, declared: readonl
   }
 }
 
+/**
+ * After an alias-chain rollback, the other side of `keepMetadataDeclarations`: a restored image may hold a declaration
+ * made by metadata the channel has since replaced (its updated metadata declared another account on that chain and
+ * withdrew this one, not journaled under this chain). A metadata declaration stands only while the channel still has
+ * the metadata that made it.
+ */
+export async function dropStaleMetadataDeclarations(
+  exec: Executor,
+  touched: readonly { alias_chain_id: number; alias_address: string }[],
+): Promise<void> {
+  for (const key of touched) {
+    const aliasChainId = Number(key.alias_chain_id);
+    const row = await aliasRow(exec, aliasChainId, key.alias_address);
+    if (row?.declared !== 1 || !row.declare_proof?.startsWith('ipfs:')) continue;
+    const channel = await exec
+      .selectFrom('channels')
+      .select('ipfs_hash')
+      .where('channel', '=', row.channel)
+      .executeTakeFirst();
+    if (channel && `ipfs:${channel.ipfs_hash}` === row.declare_proof) continue;
+    await writeAlias(exec, aliasChainId, key.alias_address, true, {
+      channel: row.channel,
+      declared: 0,
+      confirmed: row.confirmed,
+      declare_proof: null,
+      confirm_proof: row.confirm_proof,
+    });
+  }
+}
+
 /** Of the handshakes complete before a rollback, those it undid (one half gone, or now standing for another channel). */
 export async function brokenAliases(exec: Executor, before: readonly AliasLink[]): Promise<AliasLink[]> {
   const broken: AliasLink[] = [];

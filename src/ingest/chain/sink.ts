@@ -20,6 +20,7 @@ import {
 import {
   aliasesBeforeRollback,
   brokenAliases,
+  dropStaleMetadataDeclarations,
   keepMetadataDeclarations,
   metadataDeclarationsBeforeRollback,
   reassertConfirmations,
@@ -241,6 +242,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
       else {
         await reassertDeclarations(tx, coreChainId, chainId, touched);
         await keepMetadataDeclarations(tx, declaredByMetadata);
+        await dropStaleMetadataDeclarations(tx, touched);
       }
       // A handshake the rollback undid (its declaration or confirmation orphaned) no longer makes the alias chain's
       // logs the channel's, including those journaled under the other chain or applied from final blocks.
