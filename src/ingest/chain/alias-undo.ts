@@ -202,7 +202,7 @@ function declaredAlias(body: string): { channel: string; chainId: number; addres
  * when the image is older than a core rollback and still holds a declaration that rollback orphaned. (A declaration
  * made through channel metadata `aliasDetails`: `keepMetadataDeclarations`.)
  */
-export async function reassertDeclarations(
+async function reassertDeclarations(
   exec: Executor,
   coreChainId: number,
   rolledBackChainId: number,
@@ -248,7 +248,7 @@ export async function reassertDeclarations(
  * resolved later, and restoring that image erased it. Each is set again while no other declaration stands for the
  * alias and the channel still has the metadata that made it (a channel update since re-resolves its metadata).
  */
-export async function keepMetadataDeclarations(exec: Executor, declared: readonly AliasRow[]): Promise<void> {
+async function keepMetadataDeclarations(exec: Executor, declared: readonly AliasRow[]): Promise<void> {
   for (const before of declared) {
     const aliasChainId = Number(before.alias_chain_id);
     const row = await aliasRow(exec, aliasChainId, before.alias_address);
@@ -277,7 +277,7 @@ export async function keepMetadataDeclarations(exec: Executor, declared: readonl
  * withdrew this one, not journaled under this chain). A metadata declaration stands only while the channel still has
  * the metadata that made it.
  */
-export async function dropStaleMetadataDeclarations(
+async function dropStaleMetadataDeclarations(
   exec: Executor,
   touched: readonly { alias_chain_id: number; alias_address: string }[],
 ): Promise<void> {
@@ -299,6 +299,23 @@ export async function dropStaleMetadataDeclarations(
       confirm_proof: row.confirm_proof,
     });
   }
+}
+
+/**
+ * After a rollback of alias chain `chainId`, the declaration half of each restored alias row as the other sources
+ * still make it: the core chain's recorded ChannelAlias logs, and the channel's current metadata (`declaredByMetadata`:
+ * read before the rollback by `metadataDeclarationsBeforeRollback`).
+ */
+export async function reassertAliasChainDeclarations(
+  exec: Executor,
+  coreChainId: number,
+  chainId: number,
+  touched: readonly { alias_chain_id: number; alias_address: string }[],
+  declaredByMetadata: readonly AliasRow[],
+): Promise<void> {
+  await reassertDeclarations(exec, coreChainId, chainId, touched);
+  await keepMetadataDeclarations(exec, declaredByMetadata);
+  await dropStaleMetadataDeclarations(exec, touched);
 }
 
 /** Of the handshakes complete before a rollback, those it undid (one half gone, or now standing for another channel). */

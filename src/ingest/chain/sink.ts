@@ -20,11 +20,9 @@ import {
 import {
   aliasesBeforeRollback,
   brokenAliases,
-  dropStaleMetadataDeclarations,
-  keepMetadataDeclarations,
   metadataDeclarationsBeforeRollback,
+  reassertAliasChainDeclarations,
   reassertConfirmations,
-  reassertDeclarations,
   undoAliasEffects,
 } from './alias-undo.js';
 import { applyChainEvent, isHandledEvent, isOptInEvent } from './handlers.js';
@@ -239,11 +237,7 @@ export function createStoreChainSink(deps: ChainSinkDeps): ChainSink {
         .filter((u) => u.table === 'aliases')
         .map((u) => u.key as { alias_chain_id: number; alias_address: string });
       if (chainId === coreChainId) await reassertConfirmations(tx, coreChainId, touched);
-      else {
-        await reassertDeclarations(tx, coreChainId, chainId, touched);
-        await keepMetadataDeclarations(tx, declaredByMetadata);
-        await dropStaleMetadataDeclarations(tx, touched);
-      }
+      else await reassertAliasChainDeclarations(tx, coreChainId, chainId, touched, declaredByMetadata);
       // A handshake the rollback undid (its declaration or confirmation orphaned) no longer makes the alias chain's
       // logs the channel's, including those journaled under the other chain or applied from final blocks.
       for (const link of await brokenAliases(tx, linked)) {
