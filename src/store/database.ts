@@ -262,6 +262,21 @@ export function isCatalogRace(outcome: { error?: unknown; results?: { status: st
   return code !== undefined && CATALOG_RACE.has(code) && !outcome.results?.some((r) => r.status === 'Error');
 }
 
+/**
+ * Runs a Kysely migration step, again while it fails on a catalog race: the introspection reads every schema of the
+ * database, and one dropped or altered concurrently (other tenants, test runs) makes it fail although ours is fine.
+ */
+export async function retryCatalogRace<T extends { error?: unknown; results?: { status: string }[] }>(
+  run: () => Promise<T>,
+): Promise<T> {
+  let outcome = await run();
+  for (let attempt = 1; attempt <= 5 && isCatalogRace(outcome); attempt++) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    outcome = await run();
+  }
+  return outcome;
+}
+
 /** Applies every pending migration. Safe to run concurrently from several processes on Postgres (Kysely locks). */
 export async function migrateToLatest(database: Database): Promise<{ applied: string[]; latest: string }> {
   const migrator = new Migrator({
@@ -270,14 +285,7 @@ export async function migrateToLatest(database: Database): Promise<{ applied: st
     // Kysely looks for its bookkeeping tables across all schemas; pin them to ours so schemas never see each other's.
     ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
-  let outcome = await migrator.migrateToLatest();
-  // The introspection reads every schema of the database; one dropped concurrently (other tenants, test runs) makes it
-  // fail although ours is fine. It is transient: retry a few times.
-  for (let attempt = 1; attempt <= 5 && isCatalogRace(outcome); attempt++) {
-    await new Promise((r) => setTimeout(r, 50 * attempt));
-    outcome = await migrator.migrateToLatest();
-  }
-  const { error, results } = outcome;
+  const { error, results } = await retryCatalogRace(() => migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw pushError(
