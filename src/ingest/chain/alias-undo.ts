@@ -242,6 +242,20 @@ async function reassertDeclarations(
   }
 }
 
+/** Is `proof` (`ipfs:<cid>`) the metadata `channel` has now, i.e. would its metadata still make this declaration? */
+async function madeByCurrentMetadata(
+  exec: Executor,
+  channel: string,
+  proof: string | null,
+): Promise<boolean> {
+  const row = await exec
+    .selectFrom('channels')
+    .select('ipfs_hash')
+    .where('channel', '=', channel)
+    .executeTakeFirst();
+  return row !== undefined && `ipfs:${row.ipfs_hash}` === proof;
+}
+
 /**
  * After an alias-chain rollback, beside `reassertDeclarations`: a declaration made by channel metadata is no more the
  * alias chain's than a core-chain one, but an image taken when the alias confirmed predates it when the metadata was
@@ -253,12 +267,7 @@ async function keepMetadataDeclarations(exec: Executor, declared: readonly Alias
     const aliasChainId = Number(before.alias_chain_id);
     const row = await aliasRow(exec, aliasChainId, before.alias_address);
     if (row?.declared === 1) continue;
-    const channel = await exec
-      .selectFrom('channels')
-      .select('ipfs_hash')
-      .where('channel', '=', before.channel)
-      .executeTakeFirst();
-    if (!channel || `ipfs:${channel.ipfs_hash}` !== before.declare_proof) continue;
+    if (!(await madeByCurrentMetadata(exec, before.channel, before.declare_proof))) continue;
     // The confirmation half stays only when it confirmed this channel.
     const sameChannel = row?.channel === before.channel;
     await writeAlias(exec, aliasChainId, before.alias_address, row !== undefined, {
@@ -285,12 +294,7 @@ async function dropStaleMetadataDeclarations(
     const aliasChainId = Number(key.alias_chain_id);
     const row = await aliasRow(exec, aliasChainId, key.alias_address);
     if (row?.declared !== 1 || !row.declare_proof?.startsWith('ipfs:')) continue;
-    const channel = await exec
-      .selectFrom('channels')
-      .select('ipfs_hash')
-      .where('channel', '=', row.channel)
-      .executeTakeFirst();
-    if (channel && `ipfs:${channel.ipfs_hash}` === row.declare_proof) continue;
+    if (await madeByCurrentMetadata(exec, row.channel, row.declare_proof)) continue;
     await writeAlias(exec, aliasChainId, key.alias_address, true, {
       channel: row.channel,
       declared: 0,
