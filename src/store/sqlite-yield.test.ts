@@ -13,24 +13,26 @@ describe('SQLite writer connection: long transactions let the event loop turn', 
     dirs.removeAll();
   });
 
-  it('a timer due before a long transaction runs while it is open, and the transaction still commits whole', async () => {
+  it('a timer set during a long transaction runs while it is open, and the transaction still commits whole', async () => {
     store = await openStore({ sqlitePath: join(dirs.make(), 'db.sqlite') });
     await sql`create table t (n integer)`.execute(store.db);
     let timerRan = false;
     let statementsBeforeTimer = -1;
     const MAX = 200_000;
-    setTimeout(() => {
-      timerRan = true;
-    }, 0);
     let n = 0;
     await store.db.transaction().execute(async (tx) => {
-      // Statements until the timer has run (it can only run if the loop turns), bounded.
+      // Statements until the timer has run (it can only run if the loop turns), bounded. The timer is set once the
+      // transaction holds a row: set before it, a turn taken before `begin` (a slow machine) could run it first.
       for (; n < MAX; n++) {
         if (timerRan) {
           statementsBeforeTimer = n;
           break;
         }
         await sql`insert into t (n) values (${n})`.execute(tx);
+        if (n === 0)
+          setTimeout(() => {
+            timerRan = true;
+          }, 0);
       }
     });
     expect(timerRan).toBe(true);
